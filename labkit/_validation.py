@@ -1,0 +1,98 @@
+"""Validation des arguments : des erreurs claires, en français, qui nomment l'argument.
+
+Toutes les fonctions publiques de labkit valident leurs arguments tôt (à la manière
+de scikit-learn) avec ces utilitaires, pour que l'étudiant lise *quoi* changer
+plutôt qu'une trace NumPy incompréhensible.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+
+class LabkitError(ValueError):
+    """Erreur d'usage de labkit (argument invalide, donnée incohérente)."""
+
+
+def _show(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Vérifie que ``value`` est un entier dans ``[minimum, maximum]`` et le renvoie.
+
+    >>> check_int("n_images", 10, minimum=1)
+    10
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise LabkitError(f"`{name}` doit être un entier, reçu {_show(value)} ({type(value).__name__}).")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise LabkitError(f"`{name}` doit être supérieur ou égal à {minimum}, reçu {value}.")
+    if maximum is not None and value > maximum:
+        raise LabkitError(f"`{name}` doit être inférieur ou égal à {maximum}, reçu {value}.")
+    return value
+
+
+def check_float(
+    name: str,
+    value,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+    exclusive_maximum: bool = False,
+) -> float:
+    """Vérifie que ``value`` est un nombre réel fini dans l'intervalle demandé.
+
+    >>> check_float("ratio", 0.5, minimum=0, maximum=1, exclusive_minimum=True)
+    0.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise LabkitError(f"`{name}` doit être un nombre, reçu {_show(value)} ({type(value).__name__}).")
+    value = float(value)
+    if not np.isfinite(value):
+        raise LabkitError(f"`{name}` doit être un nombre fini, reçu {value}.")
+    low_ok = minimum is None or (value > minimum if exclusive_minimum else value >= minimum)
+    high_ok = maximum is None or (value < maximum if exclusive_maximum else value <= maximum)
+    if not (low_ok and high_ok):
+        left = "]" if exclusive_minimum else "["
+        right = "[" if exclusive_maximum else "]"
+        low = "-∞" if minimum is None else f"{minimum:g}"
+        high = "+∞" if maximum is None else f"{maximum:g}"
+        raise LabkitError(f"`{name}` doit être dans l'intervalle {left}{low}, {high}{right}, reçu {value:g}.")
+    return value
+
+
+def check_choice(name: str, value, choices: Iterable):
+    """Vérifie que ``value`` fait partie de ``choices``.
+
+    >>> check_choice("mode", "rapide", ["rapide", "complet"])
+    'rapide'
+    """
+    choices = list(choices)
+    if value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise LabkitError(f"`{name}` doit valoir l'une de ces valeurs : {listed} ; reçu {_show(value)}.")
+    return value
+
+
+def check_sequence_of_numbers(name: str, values, *, min_length: int = 1) -> np.ndarray:
+    """Convertit une suite de nombres finis en tableau ``float64`` à une dimension."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)) and not hasattr(values, "__array__"):
+        raise LabkitError(f"`{name}` doit être une liste de nombres, reçu {type(values).__name__}.")
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise LabkitError(f"`{name}` doit ne contenir que des nombres.") from None
+    if array.ndim != 1:
+        raise LabkitError(f"`{name}` doit être une liste à une dimension, reçu une forme {array.shape}.")
+    if array.size < min_length:
+        raise LabkitError(f"`{name}` doit contenir au moins {min_length} valeur(s), reçu {array.size}.")
+    if not np.all(np.isfinite(array)):
+        raise LabkitError(f"`{name}` contient des valeurs non finies (NaN ou infini) : l'entraînement a peut-être divergé.")
+    return array

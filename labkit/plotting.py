@@ -1,0 +1,75 @@
+"""Figures du cours : courbes d'apprentissage et comparaisons (notebook 01).
+
+``save_figure`` enregistre aussi la figure pour le site quand la variable
+d'environnement ``LABKIT_FIGURES_DIR`` est définie (tâche de construction du cours).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ._validation import LabkitError
+from .diagnosis import history_as_dict
+
+
+def plot_history(history, *, title: str = "Courbes d'apprentissage"):
+    """Perte et précision, entraînement et validation, avec l'époque de perte de validation minimale."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    h = history_as_dict(history)
+    epochs = np.arange(len(h["loss"]))
+    best = int(np.argmin(h["val_loss"]))
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, key, label in ((ax_loss, "loss", "perte"), (ax_acc, "accuracy", "précision")):
+        ax.plot(epochs, h[key], label=f"{label} d'entraînement")
+        ax.plot(epochs, h[f"val_{key}"], label=f"{label} de validation")
+        ax.axvline(best, color="grey", linestyle=":", label=f"minimum de la perte de validation (époque {best})")
+        ax.set_xlabel("époque")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    ax_loss.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_histories(histories: dict, *, title: str = "Comparaison des remèdes"):
+    """Compare plusieurs historiques : perte et précision de validation, écart entraînement − validation."""
+    import matplotlib.pyplot as plt
+
+    if not isinstance(histories, dict) or not histories:
+        raise LabkitError("`histories` doit être un dictionnaire non vide {nom: historique}.")
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+    for name, history in histories.items():
+        h = history_as_dict(history)
+        axes[0].plot(h["val_loss"], label=name)
+        axes[1].plot(h["val_accuracy"], label=name)
+        axes[2].plot(h["accuracy"] - h["val_accuracy"], label=name)
+    for ax, label in zip(axes, ("perte de validation", "précision de validation", "écart entraînement − validation")):
+        ax.set_xlabel("époque")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[1].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, name: str) -> Path | None:
+    """Enregistre ``fig`` en PNG sous ``$LABKIT_FIGURES_DIR/<name>.png`` si la variable est définie.
+
+    Renvoie le chemin écrit, ou ``None`` (cas normal d'un étudiant : rien n'est écrit).
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", str(name)):
+        raise LabkitError(f"`name` ne doit contenir que des lettres, chiffres, « _ » ou « - », reçu {name!r}.")
+    folder = os.environ.get("LABKIT_FIGURES_DIR")
+    if not folder:
+        return None
+    path = Path(folder) / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Métadonnées fixes : la même figure donne le même fichier.
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return path

@@ -1,0 +1,316 @@
+"""Outils PyTorch du cours : modèles, boucle d'entraînement, évaluation.
+
+Un seul endroit pour la plomberie PyTorch, à la manière de ``d2l.torch`` : les
+notebooks restent courts et montrent ce qui compte. Chaque outil indique le
+notebook qui l'introduit.
+
+Usage : ``from labkit import torch as lkt`` (ce module importe PyTorch ; ``import
+labkit`` seul ne l'importe pas).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ._validation import LabkitError, check_float, check_int
+
+__all__ = ["History", "make_mlp", "make_cnn", "random_shift", "random_dihedral", "fit", "evaluate", "predict", "count_parameters"]
+
+
+def _check_arrays(x, y, name_x: str, name_y: str):
+    """Convertit et valide un couple (images, étiquettes) en tenseurs."""
+    if not isinstance(x, (np.ndarray, torch.Tensor)):
+        raise LabkitError(f"`{name_x}` doit être un tableau NumPy ou un tenseur, reçu {type(x).__name__}.")
+    if not isinstance(y, (np.ndarray, torch.Tensor)):
+        raise LabkitError(f"`{name_y}` doit être un tableau NumPy ou un tenseur, reçu {type(y).__name__}.")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    y = torch.as_tensor(y)
+    if x.ndim != 4:
+        raise LabkitError(f"`{name_x}` doit être de forme (N, canaux, hauteur, largeur), reçu {tuple(x.shape)}.")
+    if y.ndim != 1 or len(y) != len(x):
+        raise LabkitError(
+            f"`{name_y}` doit être un vecteur de {len(x)} étiquettes (une par image de `{name_x}`), reçu la forme {tuple(y.shape)}."
+        )
+    if y.dtype.is_floating_point:
+        raise LabkitError(f"`{name_y}` doit contenir des entiers (numéros de classe), reçu {y.dtype}.")
+    return x, y.long()
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Nombre de paramètres entraînables (notebook 01)."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def make_cnn(
+    *,
+    width: int = 32,
+    hidden: int = 256,
+    dropout: float = 0.0,
+    n_classes: int = 6,
+    in_channels: int = 1,
+    image_size: int = 32,
+) -> nn.Sequential:
+    """Un petit CNN : deux blocs convolutifs puis un classifieur dense (notebook 01).
+
+    ``width`` règle la largeur (canaux du premier bloc), ``dropout`` la probabilité
+    d'extinction des neurones (0 = pas de dropout).
+
+    >>> model = make_cnn(width=8, hidden=32)
+    >>> tuple(model(torch.zeros(2, 1, 32, 32)).shape)
+    (2, 6)
+    """
+    width = check_int("width", width, minimum=1)
+    hidden = check_int("hidden", hidden, minimum=1)
+    dropout = check_float("dropout", dropout, minimum=0, maximum=1, exclusive_maximum=True)
+    n_classes = check_int("n_classes", n_classes, minimum=2)
+    in_channels = check_int("in_channels", in_channels, minimum=1)
+    image_size = check_int("image_size", image_size, minimum=8)
+    if image_size % 4:
+        raise LabkitError(f"`image_size` doit être un multiple de 4 (deux réductions par 2), reçu {image_size}.")
+    flat = 2 * width * (image_size // 4) ** 2
+    return nn.Sequential(
+        nn.Conv2d(in_channels, width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(dropout),
+        nn.Linear(flat, hidden),
+        nn.ReLU(),
+        nn.Dropout(dropout),
+        nn.Linear(hidden, n_classes),
+    )
+
+
+def make_mlp(*, in_features: int = 64, hidden: int = 512, depth: int = 2, dropout: float = 0.0, n_classes: int = 10) -> nn.Sequential:
+    """Un perceptron multicouche : ``depth`` couches cachées de ``hidden`` neurones (notebook 01).
+
+    Avec les réglages par défaut, environ 300 000 paramètres : bien trop pour une
+    centaine d'images, d'où le surapprentissage du notebook 01.
+
+    >>> tuple(make_mlp(hidden=16)(torch.zeros(3, 1, 8, 8)).shape)
+    (3, 10)
+    """
+    in_features = check_int("in_features", in_features, minimum=1)
+    hidden = check_int("hidden", hidden, minimum=1)
+    depth = check_int("depth", depth, minimum=1, maximum=10)
+    dropout = check_float("dropout", dropout, minimum=0, maximum=1, exclusive_maximum=True)
+    n_classes = check_int("n_classes", n_classes, minimum=2)
+    layers: list[nn.Module] = [nn.Flatten()]
+    width = in_features
+    for _ in range(depth):
+        layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+        width = hidden
+    layers.append(nn.Linear(width, n_classes))
+    return nn.Sequential(*layers)
+
+
+def random_shift(images: torch.Tensor, generator: torch.Generator | None = None, *, max_shift: int = 1) -> torch.Tensor:
+    """Augmentation : décale chaque image d'au plus ``max_shift`` pixels (bords complétés par 0) (notebook 01).
+
+    Un chiffre légèrement décalé reste le même chiffre ; une rotation de 180°, non
+    (6 et 9) : une augmentation doit respecter les étiquettes.
+    """
+    n, h, w = len(images), images.shape[-2], images.shape[-1]
+    padded = nn.functional.pad(images, (max_shift, max_shift, max_shift, max_shift))
+    offsets = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator)
+    return torch.stack([padded[i, ..., dy : dy + h, dx : dx + w] for i, (dy, dx) in enumerate(offsets.tolist())])
+
+
+def random_dihedral(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Augmentation : rotation d'un multiple de 90° et retournement aléatoires (notebook 01).
+
+    Un défaut de PCB reste le même défaut vu de dessus, tourné ou retourné : ces
+    huit symétries multiplient les exemples sans changer les étiquettes.
+    """
+    choice = torch.randint(0, 8, (len(images),), generator=generator)
+    out = images.clone()
+    for k in range(8):
+        mask = choice == k
+        if mask.any():
+            transformed = torch.rot90(images[mask], k % 4, dims=(-2, -1))
+            out[mask] = torch.flip(transformed, dims=(-1,)) if k >= 4 else transformed
+    return out
+
+
+@dataclass
+class History:
+    """Historique d'entraînement, au format de Keras (``history.history["val_loss"]``).
+
+    ``best_epoch`` est l'indice (à partir de 0) de l'époque de plus faible perte de
+    validation ; ``stopped_early`` indique un arrêt anticipé.
+    """
+
+    history: dict = field(default_factory=lambda: {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []})
+    best_epoch: int | None = None
+    stopped_early: bool = False
+    seconds: float = 0.0
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history["loss"])
+
+    def to_frame(self):
+        """Le tableau des époques (pandas.DataFrame)."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.history)
+        frame.index.name = "époque"
+        return frame
+
+    def __repr__(self) -> str:
+        if not self.epochs:
+            return "History(vide)"
+        h = self.history
+        return (
+            f"History({self.epochs} époques, précision entraînement {h['accuracy'][-1]:.3f}, "
+            f"validation {h['val_accuracy'][-1]:.3f}, meilleure époque {self.best_epoch})"
+        )
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator | None):
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    for start in range(0, n, batch_size):
+        yield order[start : start + batch_size]
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x, y, *, batch_size: int = 512) -> dict:
+    """Perte d'entropie croisée et précision de ``model`` sur (x, y), en mode évaluation (notebook 01).
+
+    Le mode du modèle (entraînement ou évaluation) est rétabli ensuite.
+    """
+    if not isinstance(model, nn.Module):
+        raise LabkitError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
+    x, y = _check_arrays(x, y, "x", "y")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    total_loss, correct = 0.0, 0
+    for idx in _batches(len(x), batch_size, None):
+        xb, yb = x[idx].to(device), y[idx].to(device)
+        logits = model(xb)
+        total_loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
+        correct += (logits.argmax(1) == yb).sum().item()
+    model.train(was_training)
+    return {"loss": total_loss / len(x), "accuracy": correct / len(x)}
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x, *, batch_size: int = 512) -> np.ndarray:
+    """Classes prédites (tableau NumPy) pour les images ``x``."""
+    x, _ = _check_arrays(x, np.zeros(len(x), dtype=np.int64), "x", "x")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    out = [model(x[idx].to(device)).argmax(1).cpu() for idx in _batches(len(x), batch_size, None)]
+    model.train(was_training)
+    return torch.cat(out).numpy()
+
+
+def fit(
+    model: nn.Module,
+    x_train,
+    y_train,
+    x_val,
+    y_val,
+    *,
+    epochs: int = 30,
+    batch_size: int = 32,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    augment=None,
+    patience: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    description: str = "entraînement",
+) -> History:
+    """Entraîne ``model`` (Adam/AdamW, entropie croisée) et renvoie son :class:`History` (notebook 01).
+
+    - ``weight_decay`` : régularisation L2 découplée (AdamW) ;
+    - ``augment`` : fonction d'augmentation ``f(lot, générateur) -> lot`` appliquée à chaque
+      lot d'entraînement (:func:`random_shift`, :func:`random_dihedral`) ; ``None`` pour aucune ;
+    - ``patience`` : arrêt anticipé après ``patience`` époques sans amélioration de la
+      perte de validation, puis **restauration des meilleurs poids** ; ``None`` le désactive.
+
+    Les métriques d'entraînement sont celles vues pendant l'époque (avec dropout et
+    augmentation actifs), comme dans Keras.
+    """
+    if not isinstance(model, nn.Module):
+        raise LabkitError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
+    x_train, y_train = _check_arrays(x_train, y_train, "x_train", "y_train")
+    x_val, y_val = _check_arrays(x_val, y_val, "x_val", "y_val")
+    if x_train.shape[1:] != x_val.shape[1:]:
+        raise LabkitError(
+            f"`x_train` et `x_val` doivent avoir des images de même forme : {tuple(x_train.shape[1:])} ≠ {tuple(x_val.shape[1:])}."
+        )
+    epochs = check_int("epochs", epochs, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    lr = check_float("lr", lr, minimum=0, exclusive_minimum=True)
+    weight_decay = check_float("weight_decay", weight_decay, minimum=0)
+    if patience is not None:
+        patience = check_int("patience", patience, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
+    if augment is not None and not callable(augment):
+        raise LabkitError(
+            f"`augment` doit être une fonction f(lot, générateur) -> lot (par exemple lkt.random_shift) ou None, reçu {augment!r}."
+        )
+
+    from tqdm.auto import tqdm
+
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = History()
+    best_loss, best_state, waited = float("inf"), None, 0
+    start = time.perf_counter()
+    bar = tqdm(range(epochs), desc=description, disable=not progress, leave=False)
+    for _ in bar:
+        model.train()
+        seen, loss_sum, correct = 0, 0.0, 0
+        for idx in _batches(len(x_train), batch_size, generator):
+            xb, yb = x_train[idx], y_train[idx]
+            if augment is not None:
+                xb = augment(xb, generator)
+            xb, yb = xb.to(device), yb.to(device)
+            logits = model(xb)
+            loss = nn.functional.cross_entropy(logits, yb)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            seen += len(yb)
+            loss_sum += loss.item() * len(yb)
+            correct += (logits.argmax(1) == yb).sum().item()
+        val = evaluate(model, x_val, y_val)
+        h = history.history
+        h["loss"].append(loss_sum / seen)
+        h["accuracy"].append(correct / seen)
+        h["val_loss"].append(val["loss"])
+        h["val_accuracy"].append(val["accuracy"])
+        bar.set_postfix(perte=f"{h['loss'][-1]:.3f}", val_perte=f"{val['loss']:.3f}", val_préc=f"{val['accuracy']:.3f}")
+        if not np.isfinite(h["loss"][-1]):
+            raise LabkitError(f"La perte est devenue infinie ou NaN à l'époque {history.epochs - 1} : réduisez `lr`.")
+        if val["loss"] < best_loss:
+            best_loss, waited = val["loss"], 0
+            history.best_epoch = history.epochs - 1
+            if patience is not None:
+                best_state = copy.deepcopy(model.state_dict())
+        else:
+            waited += 1
+            if patience is not None and waited >= patience:
+                history.stopped_early = True
+                break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history
