@@ -73,3 +73,44 @@ def save_figure(fig, name: str) -> Path | None:
     # Métadonnées fixes : la même figure donne le même fichier.
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
     return path
+
+
+def save_table(table, name: str, *, floatfmt: str = ".3f") -> Path | None:
+    """Enregistre un ``DataFrame`` en tableau Markdown sous ``$LABKIT_FIGURES_DIR/<name>.md``.
+
+    Les pages du site incluent ces tableaux : les chiffres cités viennent d'une exécution.
+    Sans la variable d'environnement, ne fait rien et renvoie ``None``.
+    """
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", str(name)):
+        raise LabkitError(f"`name` ne doit contenir que des lettres, chiffres, « _ » ou « - », reçu {name!r}.")
+    if not hasattr(table, "to_markdown") and not hasattr(table, "to_string"):
+        raise LabkitError(f"`table` doit être un pandas.DataFrame, reçu {type(table).__name__}.")
+    folder = os.environ.get("LABKIT_FIGURES_DIR")
+    if not folder:
+        return None
+    path = Path(folder) / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_markdown_table(table, floatfmt) + "\n", encoding="utf-8")
+    return path
+
+
+def _markdown_table(table, floatfmt: str) -> str:
+    """Tableau Markdown sans dépendance à ``tabulate``."""
+    def is_whole(column) -> bool:
+        values = [v for v in table[column].tolist() if isinstance(v, (int, float)) and v == v]
+        return bool(values) and all(float(v).is_integer() for v in values)
+
+    whole = {column: is_whole(column) for column in table.columns}
+
+    def fmt(value, column):
+        if isinstance(value, float) and value != value:
+            return "—"
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(int(value)) if whole[column] else format(value, floatfmt)
+        return str(value)
+
+    header = [table.index.name or ""] + [str(c) for c in table.columns]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for index, row in table.iterrows():
+        lines.append("| " + " | ".join([str(index)] + [fmt(v, c) for c, v in zip(table.columns, row.tolist())]) + " |")
+    return "\n".join(lines)
