@@ -16,7 +16,7 @@ from .paths import assignments, repo_root
 
 def build_site(root: Path) -> None:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"], cwd=root, env=env, check=True)
+    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=root, env=env, check=True)
 
 
 def cmd_release(root: Path, args) -> None:

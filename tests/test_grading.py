@@ -1,0 +1,101 @@
+"""Aller-retour de correction nbgrader : notes lues dans le carnet SQLite."""
+
+import nbformat
+import pytest
+
+from labkit.course import grading
+from labkit.course.paths import solution_path
+
+pytestmark = pytest.mark.slow
+
+ASSIGNMENT = "01_surapprentissage"
+POINTS = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 4}
+
+WRONG_EARLY_STOPPING = '''def early_stopping_epochs(val_losses, patience):
+    """Erreur volontaire : l'époque d'arrêt est décalée d'une unité."""
+    best_epoch, best_loss, waited = 0, float("inf"), 0
+    for epoch, loss in enumerate(val_losses):
+        if loss < best_loss:
+            best_epoch, best_loss, waited = epoch, loss, 0
+        else:
+            waited += 1
+            if waited >= patience:
+                return best_epoch, epoch + 1
+    return best_epoch, len(val_losses)
+'''
+
+RAISING_DIAGNOSIS = '''def classify_history(history, max_gap=0.10, turn_tolerance=0.10, min_accuracy=0.80):
+    return history["n'existe pas"]
+'''
+
+LOOPING_EARLY_STOPPING = '''def early_stopping_epochs(val_losses, patience):
+    while True:
+        pass
+'''
+
+
+def _variant(path, replacements, target):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in replacements:
+            cell.source = replacements[grade_id]
+    nbformat.write(nb, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def graded(root, tmp_path_factory):
+    course = grading.prepare_course(root, tmp_path_factory.mktemp("course"), [ASSIGNMENT], timeout=20)
+    released = grading.generate_assignment(course, ASSIGNMENT)
+    work = tmp_path_factory.mktemp("submissions")
+    solution = solution_path(root, ASSIGNMENT)
+    submissions = {
+        "solution": solution,
+        "untouched": released,
+        "wrong": _variant(solution, {"ex2_early_stopping": WRONG_EARLY_STOPPING}, work / "wrong.ipynb"),
+        "broken": _variant(
+            solution,
+            {"ex1_classify_history": RAISING_DIAGNOSIS, "ex2_early_stopping": LOOPING_EARLY_STOPPING},
+            work / "broken.ipynb",
+        ),
+    }
+    for student, notebook in submissions.items():
+        grading.submit(course, ASSIGNMENT, student, notebook)
+    grading.autograde(course, ASSIGNMENT, smoke=True)
+    feedback = grading.generate_feedback(course, ASSIGNMENT)
+    return grading.read_scores(course, ASSIGNMENT), feedback
+
+
+def test_solution_gets_full_marks(graded):
+    scores, _ = graded
+    assert scores["solution"]["max"] == sum(POINTS.values())
+    assert scores["solution"]["total"] == sum(POINTS.values())
+
+
+def test_untouched_student_notebook_gets_zero(graded):
+    scores, _ = graded
+    assert scores["untouched"]["total"] == 0
+
+
+def test_a_wrong_answer_loses_exactly_its_points(graded):
+    scores, _ = graded
+    cells = scores["wrong"]["cells"]
+    assert cells["ex2_tests"] == 0
+    assert cells["ex1_tests"] == POINTS["ex1_tests"] and cells["ex3_tests"] == POINTS["ex3_tests"]
+    assert scores["wrong"]["total"] == sum(POINTS.values()) - POINTS["ex2_tests"]
+
+
+def test_a_raising_and_looping_submission_is_graded_without_stopping_the_batch(graded):
+    scores, _ = graded
+    cells = scores["broken"]["cells"]
+    assert cells["ex1_tests"] == 0 and cells["ex2_tests"] == 0
+    assert cells["ex3_tests"] == POINTS["ex3_tests"]
+
+
+def test_feedback_is_generated_without_hidden_test_code(graded):
+    scores, feedback = graded
+    assert {p.parts[-3] for p in feedback} == set(scores)
+    for page in feedback:
+        html = page.read_text(encoding="utf-8")
+        assert "_reference = make_overfitting_case" not in html, page

@@ -1,0 +1,51 @@
+"""labkit.init : graines, mode rapide, erreurs claires."""
+
+import numpy as np
+import pytest
+
+import labkit
+from labkit import LabkitError
+
+
+def test_init_seeds_numpy_and_reports_context(monkeypatch, capsys):
+    monkeypatch.delenv("LABKIT_SMOKE", raising=False)
+    ctx = labkit.init(seed=3, framework=None)
+    first = np.random.rand(3)
+    labkit.init(seed=3, framework=None, verbose=False)
+    assert np.array_equal(first, np.random.rand(3))
+    assert not ctx.smoke and ctx.device == "cpu" and ctx.threads >= 1
+    assert "graine 3" in capsys.readouterr().out
+
+
+def test_smoke_comes_from_parameter_or_environment(monkeypatch):
+    monkeypatch.delenv("LABKIT_SMOKE", raising=False)
+    assert labkit.init(smoke=True, framework=None, verbose=False).smoke
+    assert not labkit.init(smoke=False, framework=None, verbose=False).smoke
+    monkeypatch.setenv("LABKIT_SMOKE", "1")
+    ctx = labkit.init(smoke=False, framework=None, verbose=False)
+    assert ctx.smoke and ctx.pick(full=100, smoke=2) == 2
+
+
+def test_init_with_torch_fixes_threads_and_seed():
+    import torch
+
+    ctx = labkit.init(seed=5, framework="torch", threads=1, verbose=False)
+    assert torch.get_num_threads() == 1 and ctx.device in ("cpu", "cuda")
+    a = torch.rand(2)
+    labkit.init(seed=5, framework="torch", threads=1, verbose=False)
+    assert torch.equal(a, torch.rand(2))
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"framework": "jax"}, "framework"),
+        ({"smoke": "oui"}, "smoke"),
+        ({"threads": 0}, "threads"),
+    ],
+)
+def test_bad_arguments_name_the_argument_in_french(kwargs, word):
+    with pytest.raises(LabkitError, match=f"`{word}`"):
+        labkit.init(verbose=False, **{"framework": None, **kwargs})

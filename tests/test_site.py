@@ -1,0 +1,46 @@
+"""Le site : construction stricte, notebook rendu avec ses liens, figures présentes."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site(root, tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=root, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def test_home_page_is_french_and_loads_no_external_font(site):
+    html = (site / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="fr"' in html
+    assert "fonts.googleapis" not in html and "fonts.gstatic" not in html
+    for word in ("Prérequis", "Colab", "make course"):
+        assert word in html
+
+
+def test_student_notebook_page_has_download_and_colab_links(site):
+    page = site / "notebooks" / "01_surapprentissage" / "01_surapprentissage" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert re.search(r'href="[^"]*01_surapprentissage\.ipynb" download', html)
+    assert "colab.research.google.com/github/ameliorer-dl/ameliorer-dl/blob/main/notebooks/01_surapprentissage/01_surapprentissage.ipynb" in html
+    assert (page.parent / "01_surapprentissage.ipynb").is_file()
+    assert "VOTRE CODE ICI" in html and "BEGIN SOLUTION" not in html
+
+
+def test_lesson_shows_figures_and_the_measured_table(site):
+    html = (site / "lecons" / "01-surapprentissage" / "index.html").read_text(encoding="utf-8")
+    for figure in re.findall(r'src="\.\./\.\./(figures/[^"]+\.png)"', html):
+        assert (site / figure).is_file(), figure
+    assert html.count('.png"') >= 3
+    assert "arrêt anticipé" in html and "<table>" in html

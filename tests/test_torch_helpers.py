@@ -1,0 +1,73 @@
+"""Outils PyTorch : entraînement déterministe, arrêt anticipé, surapprentissage mesuré."""
+
+import numpy as np
+import pytest
+import torch
+
+import labkit
+from labkit import LabkitError
+from labkit import torch as lkt
+from labkit.datasets import make_overfitting_case
+
+
+@pytest.fixture(scope="module")
+def case():
+    return make_overfitting_case(seed=0)
+
+
+def _train(case, **kwargs):
+    labkit.init(seed=0, framework="torch", threads=1, verbose=False)
+    model = lkt.make_mlp()
+    history = lkt.fit(model, case.x_train, case.y_train, case.x_val, case.y_val, epochs=60, progress=False, **kwargs)
+    return model, history
+
+
+def test_overfitting_case_really_overfits(case):
+    model, history = _train(case)
+    train = lkt.evaluate(model, case.x_train, case.y_train)["accuracy"]
+    val = lkt.evaluate(model, case.x_val, case.y_val)["accuracy"]
+    assert train == 1.0 and train - val > 0.20, (train, val)
+    assert history.best_epoch < history.epochs - 10
+
+
+def test_same_seed_same_history(case):
+    _, first = _train(case)
+    _, second = _train(case)
+    assert first.history == second.history
+
+
+def test_early_stopping_restores_the_best_weights(case):
+    model, history = _train(case, patience=5)
+    assert history.stopped_early and history.epochs == history.best_epoch + 6
+    restored = lkt.evaluate(model, case.x_val, case.y_val)["loss"]
+    assert restored == pytest.approx(min(history.history["val_loss"]), rel=1e-5)
+
+
+def test_augmentations_keep_shapes_and_labels():
+    images = torch.arange(2 * 64, dtype=torch.float32).reshape(2, 1, 8, 8)
+    g = torch.Generator().manual_seed(0)
+    assert lkt.random_shift(images, g).shape == images.shape
+    turned = lkt.random_dihedral(images, g)
+    assert sorted(turned[0].flatten().tolist()) == sorted(images[0].flatten().tolist())
+
+
+def test_mlp_size_matches_the_lesson():
+    assert lkt.count_parameters(lkt.make_mlp()) == 301_066
+
+
+@pytest.mark.parametrize(
+    "kwargs, word",
+    [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"), ({"augment": "oui"}, "augment"), ({"patience": 0}, "patience")],
+)
+def test_fit_rejects_bad_arguments(case, kwargs, word):
+    with pytest.raises(LabkitError, match=word):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val, case.y_val, progress=False, **kwargs)
+
+
+def test_fit_rejects_mismatched_shapes(case):
+    with pytest.raises(LabkitError, match="y_train"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train[:-1], case.x_val, case.y_val, progress=False)
+    with pytest.raises(LabkitError, match="même forme"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val[:, :, :4], case.y_val, progress=False)
+    with pytest.raises(LabkitError, match="entiers"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train.astype(np.float32), case.x_val, case.y_val, progress=False)
