@@ -58,18 +58,26 @@ def plot_histories(histories: dict, *, title: str = "Comparaison des remèdes"):
     return fig
 
 
-def save_figure(fig, name: str) -> Path | None:
-    """Enregistre ``fig`` en PNG sous ``$LABKIT_FIGURES_DIR/<name>.png`` si la variable est définie.
-
-    Renvoie le chemin écrit, ou ``None`` (cas normal d'un étudiant : rien n'est écrit).
-    """
+def _site_output_path(name: str, suffix: str) -> Path | None:
+    """``$LABKIT_FIGURES_DIR/<name><suffix>`` (dossier créé), ou ``None`` sans la variable."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", str(name)):
         raise LabkitError(f"`name` ne doit contenir que des lettres, chiffres, « _ » ou « - », reçu {name!r}.")
     folder = os.environ.get("LABKIT_FIGURES_DIR")
     if not folder:
         return None
-    path = Path(folder) / f"{name}.png"
+    path = Path(folder) / f"{name}{suffix}"
     path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_figure(fig, name: str) -> Path | None:
+    """Enregistre ``fig`` en PNG sous ``$LABKIT_FIGURES_DIR/<name>.png`` si la variable est définie.
+
+    Renvoie le chemin écrit, ou ``None`` (cas normal d'un étudiant : rien n'est écrit).
+    """
+    path = _site_output_path(name, ".png")
+    if path is None:
+        return None
     # Métadonnées fixes : la même figure donne le même fichier.
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Software": None})
     return path
@@ -81,15 +89,11 @@ def save_table(table, name: str, *, floatfmt: str = ".3f") -> Path | None:
     Les pages du site incluent ces tableaux : les chiffres cités viennent d'une exécution.
     Sans la variable d'environnement, ne fait rien et renvoie ``None``.
     """
-    if not re.fullmatch(r"[A-Za-z0-9_-]+", str(name)):
-        raise LabkitError(f"`name` ne doit contenir que des lettres, chiffres, « _ » ou « - », reçu {name!r}.")
-    if not hasattr(table, "to_markdown") and not hasattr(table, "to_string"):
+    if not hasattr(table, "iterrows"):
         raise LabkitError(f"`table` doit être un pandas.DataFrame, reçu {type(table).__name__}.")
-    folder = os.environ.get("LABKIT_FIGURES_DIR")
-    if not folder:
+    path = _site_output_path(name, ".md")
+    if path is None:
         return None
-    path = Path(folder) / f"{name}.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(_markdown_table(table, floatfmt) + "\n", encoding="utf-8")
     return path
 

@@ -232,6 +232,7 @@ def fit(
     seed: int = 0,
     progress: bool = True,
     description: str = "entraînement",
+    device: str | None = None,
 ) -> History:
     """Entraîne ``model`` (Adam/AdamW, entropie croisée) et renvoie son :class:`History` (notebook 01).
 
@@ -240,6 +241,9 @@ def fit(
       lot d'entraînement (:func:`random_shift`, :func:`random_dihedral`) ; ``None`` pour aucune ;
     - ``patience`` : arrêt anticipé après ``patience`` époques sans amélioration de la
       perte de validation, puis **restauration des meilleurs poids** ; ``None`` le désactive.
+
+    ``device`` (``"cpu"``, ``"cuda"``, ou ``ctx.device`` après ``labkit.init``) déplace le
+    modèle avant l'entraînement ; ``None`` le laisse où il est.
 
     Les métriques d'entraînement sont celles vues pendant l'époque (avec dropout et
     augmentation actifs), comme dans Keras.
@@ -266,6 +270,11 @@ def fit(
 
     from tqdm.auto import tqdm
 
+    if device is not None:
+        try:
+            model.to(device)
+        except (RuntimeError, AssertionError) as error:
+            raise LabkitError(f"`device={device!r}` n'est pas utilisable ici : {error}") from None
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
