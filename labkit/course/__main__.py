@@ -45,9 +45,11 @@ def cmd_site(root: Path, args) -> None:
 
 def cmd_grade(root: Path, args) -> None:
     """Corrige un dossier de rendus : un sous-dossier par étudiant, contenant <devoir>.ipynb."""
+    submissions = Path(args.submissions)
+    if not submissions.is_dir():
+        raise SystemExit(f"Dossier de rendus introuvable : {submissions}")
     course_root = grading.prepare_course(root, root / "build" / "grading", [args.assignment], timeout=args.timeout)
     grading.generate_assignment(course_root, args.assignment)
-    submissions = Path(args.submissions)
     students = sorted(p for p in submissions.iterdir() if (p / f"{args.assignment}.ipynb").is_file())
     if not students:
         raise SystemExit(f"Aucun rendu trouvé : attendu {submissions}/<étudiant>/{args.assignment}.ipynb")
