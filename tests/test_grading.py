@@ -28,6 +28,15 @@ RAISING_DIAGNOSIS = '''def classify_history(history, max_gap=0.10, turn_toleranc
     return history["n'existe pas"]
 '''
 
+# Triche : rendre la référence artificiellement mauvaise pour passer le critère sans remède.
+TAMPERED_REMEDIES = """labkit.seed_everything(ctx.seed)
+remedied_model = lkt.make_mlp(hidden=512, depth=2)
+remedied_history = lkt.fit(remedied_model, case.x_train, case.y_train, case.x_val, case.y_val,
+                           epochs=EPOCHS, device=ctx.device, description="sans remède")
+remedied_val = lkt.evaluate(remedied_model, case.x_val, case.y_val)
+baseline_val = {"loss": 99.0, "accuracy": 0.0}
+"""
+
 LOOPING_EARLY_STOPPING = '''def early_stopping_epochs(val_losses, patience):
     while True:
         pass
@@ -59,6 +68,7 @@ def graded(root, tmp_path_factory):
             {"ex1_classify_history": RAISING_DIAGNOSIS, "ex2_early_stopping": LOOPING_EARLY_STOPPING},
             work / "broken.ipynb",
         ),
+        "tampered": _variant(solution, {"ex3_remedies": TAMPERED_REMEDIES}, work / "tampered.ipynb"),
     }
     for student, notebook in submissions.items():
         grading.submit(course, ASSIGNMENT, student, notebook)
@@ -93,9 +103,20 @@ def test_a_raising_and_looping_submission_is_graded_without_stopping_the_batch(g
     assert cells["ex3_tests"] == POINTS["ex3_tests"]
 
 
+def test_tampering_with_the_baseline_does_not_pass_the_hidden_tests(graded):
+    scores, _ = graded
+    cells = scores["tampered"]["cells"]
+    assert cells["ex3_tests"] == 0
+    assert cells["ex1_tests"] == POINTS["ex1_tests"] and cells["ex2_tests"] == POINTS["ex2_tests"]
+
+
 def test_feedback_is_generated_without_hidden_test_code(graded):
     scores, feedback = graded
     assert {p.parts[-3] for p in feedback} == set(scores)
     for page in feedback:
         html = page.read_text(encoding="utf-8")
+        # Une ligne cachée qui n'échoue jamais n'apparaît dans aucun retour (la trace d'un test
+        # caché qui échoue, elle, montre sa ligne : limite connue de nbgrader).
         assert "_reference = make_overfitting_case" not in html, page
+        if page.parts[-3] == "solution":
+            assert "_baseline_val" not in html
