@@ -81,8 +81,8 @@ def check_choice(name: str, value, choices: Iterable):
     return value
 
 
-def check_sequence_of_numbers(name: str, values, *, min_length: int = 1) -> np.ndarray:
-    """Convertit une suite de nombres finis en tableau ``float64`` à une dimension."""
+def check_sequence_of_numbers(name: str, values, *, min_length: int = 1, allow_nonfinite: bool = False) -> np.ndarray:
+    """Convertit une suite de nombres (finis, sauf ``allow_nonfinite``) en tableau ``float64`` à une dimension."""
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)) and not hasattr(values, "__array__"):
         raise LabkitError(f"`{name}` doit être une liste de nombres, reçu {type(values).__name__}.")
     try:
@@ -93,6 +93,6 @@ def check_sequence_of_numbers(name: str, values, *, min_length: int = 1) -> np.n
         raise LabkitError(f"`{name}` doit être une liste à une dimension, reçu une forme {array.shape}.")
     if array.size < min_length:
         raise LabkitError(f"`{name}` doit contenir au moins {min_length} valeur(s), reçu {array.size}.")
-    if not np.all(np.isfinite(array)):
+    if not allow_nonfinite and not np.all(np.isfinite(array)):
         raise LabkitError(f"`{name}` contient des valeurs non finies (NaN ou infini) : l'entraînement a peut-être divergé.")
     return array

@@ -15,7 +15,7 @@ VERDICTS = ("surapprentissage", "sous-apprentissage", "sain", "instable")
 _REQUIRED_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
-def history_as_dict(history) -> dict:
+def history_as_dict(history, *, allow_nonfinite: bool = False) -> dict:
     """Accepte un ``History`` de labkit ou de Keras, ou un dictionnaire de listes."""
     raw = getattr(history, "history", history)
     if not isinstance(raw, dict):
@@ -26,7 +26,9 @@ def history_as_dict(history) -> dict:
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
     if missing:
         raise LabkitError(f"`history` n'a pas les clés {missing} ; clés présentes : {sorted(raw)}.")
-    arrays = {k: check_sequence_of_numbers(f"history['{k}']", raw[k]) for k in _REQUIRED_KEYS}
+    arrays = {
+        k: check_sequence_of_numbers(f"history['{k}']", raw[k], allow_nonfinite=allow_nonfinite) for k in _REQUIRED_KEYS
+    }
     lengths = {len(v) for v in arrays.values()}
     if len(lengths) != 1:
         raise LabkitError(f"Les listes de `history` n'ont pas toutes la même longueur : { {k: len(v) for k, v in arrays.items()} }.")
@@ -75,12 +77,13 @@ def diagnose_history(
     max_gap = check_float("max_gap", max_gap, minimum=0, maximum=1)
     turn_tolerance = check_float("turn_tolerance", turn_tolerance, minimum=0)
     min_accuracy = check_float("min_accuracy", min_accuracy, minimum=0, maximum=1)
-    try:
-        h = history_as_dict(history)
-    except LabkitError as error:
-        if "non finies" in str(error):
-            return HistoryDiagnosis("instable", 0, float("nan"), float("nan"), float("nan"), [str(error)])
-        raise
+    h = history_as_dict(history, allow_nonfinite=True)
+    broken = [k for k, values in h.items() if not np.isfinite(values).all()]
+    if broken:
+        return HistoryDiagnosis(
+            "instable", 0, float("nan"), float("nan"), float("nan"),
+            [f"valeurs non finies (NaN ou infini) dans {', '.join(broken)} : l'entraînement a divergé"],
+        )
     train_loss, val_loss = h["loss"], h["val_loss"]
     turning = int(np.argmin(val_loss))
     gap = float(h["accuracy"][-1] - h["val_accuracy"][-1])

@@ -67,7 +67,6 @@ def seed_everything(seed: int) -> None:
     seed = check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     if "torch" in sys.modules:
         import torch
 

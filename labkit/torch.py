@@ -23,16 +23,22 @@ from ._validation import LabkitError, check_float, check_int
 __all__ = ["History", "make_mlp", "make_cnn", "random_shift", "random_dihedral", "fit", "evaluate", "predict", "count_parameters"]
 
 
+def _as_images(x, name: str) -> torch.Tensor:
+    """Valide un lot d'images (N, canaux, hauteur, largeur) et le convertit en tenseur."""
+    if not isinstance(x, (np.ndarray, torch.Tensor)):
+        raise LabkitError(f"`{name}` doit être un tableau NumPy ou un tenseur, reçu {type(x).__name__}.")
+    x = torch.as_tensor(x, dtype=torch.float32)
+    if x.ndim != 4:
+        raise LabkitError(f"`{name}` doit être de forme (N, canaux, hauteur, largeur), reçu {tuple(x.shape)}.")
+    return x
+
+
 def _check_arrays(x, y, name_x: str, name_y: str):
     """Convertit et valide un couple (images, étiquettes) en tenseurs."""
-    if not isinstance(x, (np.ndarray, torch.Tensor)):
-        raise LabkitError(f"`{name_x}` doit être un tableau NumPy ou un tenseur, reçu {type(x).__name__}.")
+    x = _as_images(x, name_x)
     if not isinstance(y, (np.ndarray, torch.Tensor)):
         raise LabkitError(f"`{name_y}` doit être un tableau NumPy ou un tenseur, reçu {type(y).__name__}.")
-    x = torch.as_tensor(x, dtype=torch.float32)
     y = torch.as_tensor(y)
-    if x.ndim != 4:
-        raise LabkitError(f"`{name_x}` doit être de forme (N, canaux, hauteur, largeur), reçu {tuple(x.shape)}.")
     if y.ndim != 1 or len(y) != len(x):
         raise LabkitError(
             f"`{name_y}` doit être un vecteur de {len(x)} étiquettes (une par image de `{name_x}`), reçu la forme {tuple(y.shape)}."
@@ -56,7 +62,7 @@ def make_cnn(
     in_channels: int = 1,
     image_size: int = 32,
 ) -> nn.Sequential:
-    """Un petit CNN : deux blocs convolutifs puis un classifieur dense (notebook 01).
+    """Un petit CNN : deux blocs convolutifs puis un classifieur dense, pour les images de PCB.
 
     ``width`` règle la largeur (canaux du premier bloc), ``dropout`` la probabilité
     d'extinction des neurones (0 = pas de dropout).
@@ -126,7 +132,7 @@ def random_shift(images: torch.Tensor, generator: torch.Generator | None = None,
 
 
 def random_dihedral(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Augmentation : rotation d'un multiple de 90° et retournement aléatoires (notebook 01).
+    """Augmentation : rotation d'un multiple de 90° et retournement aléatoires, pour les images de PCB.
 
     Un défaut de PCB reste le même défaut vu de dessus, tourné ou retourné : ces
     huit symétries multiplient les exemples sans changer les étiquettes.
@@ -182,38 +188,44 @@ def _batches(n: int, batch_size: int, generator: torch.Generator | None):
         yield order[start : start + batch_size]
 
 
+def _check_model(model) -> None:
+    if not isinstance(model, nn.Module):
+        raise LabkitError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
+
+
 @torch.no_grad()
+def _eval_logits(model: nn.Module, x: torch.Tensor, batch_size: int):
+    """Sorties de ``model`` lot par lot, en mode évaluation ; le mode d'origine est rétabli."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        for idx in _batches(len(x), batch_size, None):
+            yield idx, model(x[idx].to(device))
+    finally:
+        model.train(was_training)
+
+
 def evaluate(model: nn.Module, x, y, *, batch_size: int = 512) -> dict:
     """Perte d'entropie croisée et précision de ``model`` sur (x, y), en mode évaluation (notebook 01).
 
     Le mode du modèle (entraînement ou évaluation) est rétabli ensuite.
     """
-    if not isinstance(model, nn.Module):
-        raise LabkitError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
+    _check_model(model)
     x, y = _check_arrays(x, y, "x", "y")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     total_loss, correct = 0.0, 0
-    for idx in _batches(len(x), batch_size, None):
-        xb, yb = x[idx].to(device), y[idx].to(device)
-        logits = model(xb)
+    for idx, logits in _eval_logits(model, x, batch_size):
+        yb = y[idx].to(logits.device)
         total_loss += nn.functional.cross_entropy(logits, yb, reduction="sum").item()
         correct += (logits.argmax(1) == yb).sum().item()
-    model.train(was_training)
     return {"loss": total_loss / len(x), "accuracy": correct / len(x)}
 
 
-@torch.no_grad()
 def predict(model: nn.Module, x, *, batch_size: int = 512) -> np.ndarray:
     """Classes prédites (tableau NumPy) pour les images ``x``."""
-    x, _ = _check_arrays(x, np.zeros(len(x), dtype=np.int64), "x", "x")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    out = [model(x[idx].to(device)).argmax(1).cpu() for idx in _batches(len(x), batch_size, None)]
-    model.train(was_training)
-    return torch.cat(out).numpy()
+    _check_model(model)
+    x = _as_images(x, "x")
+    return torch.cat([logits.argmax(1).cpu() for _, logits in _eval_logits(model, x, batch_size)]).numpy()
 
 
 def fit(
@@ -248,8 +260,7 @@ def fit(
     Les métriques d'entraînement sont celles vues pendant l'époque (avec dropout et
     augmentation actifs), comme dans Keras.
     """
-    if not isinstance(model, nn.Module):
-        raise LabkitError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
+    _check_model(model)
     x_train, y_train = _check_arrays(x_train, y_train, "x_train", "y_train")
     x_val, y_val = _check_arrays(x_val, y_val, "x_val", "y_val")
     if x_train.shape[1:] != x_val.shape[1:]:

@@ -71,3 +71,16 @@ def test_fit_rejects_mismatched_shapes(case):
         lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val[:, :, :4], case.y_val, progress=False)
     with pytest.raises(LabkitError, match="entiers"):
         lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train.astype(np.float32), case.x_val, case.y_val, progress=False)
+
+
+def test_predict_matches_evaluate_and_keeps_the_training_mode(case):
+    model = lkt.make_mlp(hidden=16)
+    model.train()
+    predicted = lkt.predict(model, case.x_val)
+    accuracy = float((predicted == case.y_val).mean())
+    assert accuracy == pytest.approx(lkt.evaluate(model, case.x_val, case.y_val)["accuracy"])
+    assert model.training
+    with pytest.raises(LabkitError, match="`x`"):
+        lkt.predict(model, case.x_val[:, 0])
+    with pytest.raises(LabkitError, match="`model`"):
+        lkt.predict("modèle", case.x_val)

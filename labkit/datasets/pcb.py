@@ -220,8 +220,8 @@ class _Board:
         size = self.size
         if defect == "missing_hole":
             if not self.pads:
-                cy, cx = self.free_point(distance=round(5 * s)) or (size // 2, size // 2)
-                self.add_pad(cy if cy is not None else size // 2, cx if cx is not None else size // 2)
+                cy, cx = self.free_point(distance=round(5 * s))
+                self.add_pad(size // 2 if cy is None else cy, size // 2 if cx is None else cx)
             self.punch_holes(skip=int(rng.integers(len(self.pads))))
             return
         self.punch_holes()
