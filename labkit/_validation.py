@@ -96,3 +96,47 @@ def check_sequence_of_numbers(name: str, values, *, min_length: int = 1, allow_n
     if not allow_nonfinite and not np.all(np.isfinite(array)):
         raise LabkitError(f"`{name}` contient des valeurs non finies (NaN ou infini) : l'entraînement a peut-être divergé.")
     return array
+
+
+def check_array(name: str, value, *, min_ndim: int = 1, max_ndim: int | None = None, allow_nonfinite: bool = False) -> np.ndarray:
+    """Convertit ``value`` (tableau NumPy, tenseur, DataFrame, liste) en tableau numérique et le vérifie.
+
+    >>> check_array("x", [[1, 2], [3, 4]], min_ndim=2).shape
+    (2, 2)
+    """
+    if isinstance(value, (str, bytes)) or value is None:
+        raise LabkitError(f"`{name}` doit être un tableau de nombres, reçu {_show(value)}.")
+    if hasattr(value, "detach"):  # tenseur PyTorch
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        raise LabkitError(f"`{name}` doit être un tableau de nombres, reçu {type(value).__name__}.") from None
+    if array.dtype == bool or not np.issubdtype(array.dtype, np.number):
+        raise LabkitError(f"`{name}` doit contenir des nombres, reçu le type {array.dtype}.")
+    if array.ndim < min_ndim or (max_ndim is not None and array.ndim > max_ndim):
+        expected = f"{min_ndim}" if max_ndim == min_ndim else f"au moins {min_ndim}" if max_ndim is None else f"{min_ndim} à {max_ndim}"
+        raise LabkitError(f"`{name}` doit avoir {expected} dimension(s), reçu la forme {array.shape}.")
+    if len(array) == 0:
+        raise LabkitError(f"`{name}` est vide.")
+    if not allow_nonfinite and np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise LabkitError(f"`{name}` contient des valeurs non finies (NaN ou infini).")
+    return array
+
+
+def check_labels(name: str, value, *, length: int | None = None, length_of: str = "x") -> np.ndarray:
+    """Vérifie un vecteur d'étiquettes entières (numéros de classe), de longueur ``length`` si donnée.
+
+    >>> check_labels("y", [0, 1, 1]).tolist()
+    [0, 1, 1]
+    """
+    labels = check_array(name, value, min_ndim=1, max_ndim=1)
+    if np.issubdtype(labels.dtype, np.floating):
+        if not np.all(labels == np.round(labels)):
+            raise LabkitError(f"`{name}` doit contenir des numéros de classe entiers, reçu des nombres à virgule.")
+        labels = labels.astype(np.int64)
+    if labels.min() < 0:
+        raise LabkitError(f"`{name}` doit contenir des numéros de classe positifs ou nuls, reçu {labels.min()}.")
+    if length is not None and len(labels) != length:
+        raise LabkitError(f"`{name}` doit avoir {length} étiquettes (une par ligne de `{length_of}`), reçu {len(labels)}.")
+    return labels.astype(np.int64)

@@ -10,6 +10,7 @@ import os
 import re
 from pathlib import Path
 
+from ._tables import markdown_table
 from ._validation import LabkitError
 from .diagnosis import history_as_dict
 
@@ -94,27 +95,5 @@ def save_table(table, name: str, *, floatfmt: str = ".3f") -> Path | None:
     path = _site_output_path(name, ".md")
     if path is None:
         return None
-    path.write_text(_markdown_table(table, floatfmt) + "\n", encoding="utf-8")
+    path.write_text(markdown_table(table, floatfmt) + "\n", encoding="utf-8")
     return path
-
-
-def _markdown_table(table, floatfmt: str) -> str:
-    """Tableau Markdown sans dépendance à ``tabulate``."""
-    def is_whole(column) -> bool:
-        values = [v for v in table[column].tolist() if isinstance(v, (int, float)) and v == v]
-        return bool(values) and all(float(v).is_integer() for v in values)
-
-    whole = {column: is_whole(column) for column in table.columns}
-
-    def fmt(value, column):
-        if isinstance(value, float) and value != value:
-            return "—"
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(int(value)) if whole[column] else format(value, floatfmt)
-        return str(value)
-
-    header = [table.index.name or ""] + [str(c) for c in table.columns]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for index, row in table.iterrows():
-        lines.append("| " + " | ".join([str(index)] + [fmt(v, c) for c, v in zip(table.columns, row.tolist())]) + " |")
-    return "\n".join(lines)

@@ -10,7 +10,7 @@ from labkit.datasets import DEFECT_CLASSES, NEW_CAMERA, Camera, make_overfitting
 def test_overfitting_case_is_deterministic_and_disjoint():
     a, b = make_overfitting_case(seed=0), make_overfitting_case(seed=0)
     assert a.x_train.tobytes() == b.x_train.tobytes() and a.x_val.tobytes() == b.x_val.tobytes()
-    assert a.x_train.shape == (100, 1, 8, 8) and a.x_train.dtype == np.float32
+    assert a.x_train.shape == (40, 1, 8, 8) and a.x_train.dtype == np.float32
     assert a.x_train.min() >= 0 and a.x_train.max() <= 1
     assert len(a.y_val) == 700 and set(np.unique(a.y_train)) <= set(range(10))
     assert make_overfitting_case(seed=1).x_train.tobytes() != a.x_train.tobytes()

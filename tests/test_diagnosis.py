@@ -49,3 +49,12 @@ def test_bad_histories(history, word):
 def test_thresholds_are_validated():
     with pytest.raises(LabkitError, match="max_gap"):
         diagnose_history(HEALTHY, max_gap=2)
+
+
+def test_rising_loss_with_stable_accuracy_is_overconfidence_not_overfitting():
+    confident = {"loss": [1.0, 0.4, 0.2, 0.1], "accuracy": [0.7, 0.9, 0.93, 0.94],
+                 "val_loss": [1.0, 0.5, 0.6, 0.7], "val_accuracy": [0.7, 0.88, 0.89, 0.885]}
+    result = diagnose_history(confident)
+    assert result.verdict == "sain" and not result.flagged
+    assert any("trop sûr" in e for e in result.evidence)
+    assert diagnose_history(confident, max_accuracy_drop=0.001).verdict == "surapprentissage"

@@ -58,7 +58,7 @@ class Camera:
     contrast: float = 1.0
     brightness: float = 0.0
     blur: float = 0.6
-    noise: float = 0.06
+    noise: float = 0.08
     jitter: float = 0.08
 
     def __post_init__(self):
@@ -69,8 +69,9 @@ class Camera:
         check_float("camera.jitter", self.jitter, minimum=0, maximum=1)
 
 
-#: Une autre caméra : plus contrastée, plus sombre, plus floue et plus bruitée.
-NEW_CAMERA = Camera(contrast=0.55, brightness=-0.12, blur=1.2, noise=0.12, jitter=0.1)
+#: Une autre caméra : moins contrastée, plus sombre, plus floue et plus bruitée. Les défauts
+#: restent visibles à l'œil : ce qui change, ce sont les pixels, pas l'information.
+NEW_CAMERA = Camera(contrast=0.7, brightness=-0.1, blur=0.9, noise=0.10, jitter=0.1)
 
 
 @dataclass
@@ -155,7 +156,7 @@ class _Board:
 
     def draw_layout(self):
         s, size, rng = self.scale, self.size, self.rng
-        width = max(2, round(3 * s))
+        width = max(3, round(4 * s))
         n_rows = rng.integers(2, 4)
         margin = round(8 * s)
         # Rangées horizontales espacées : laisse de la place aux défauts entre les pistes.
@@ -209,10 +210,22 @@ class _Board:
                 continue
             x = int(self.rng.integers(x0 + margin, x1 - margin))
             near_pad = any(abs(x - cx) < margin and top - 6 <= cy <= top + width + 6 for cy, cx, _, _ in self.pads)
-            if not near_pad:
+            # Une piste verticale qui croise ici masquerait le défaut.
+            crossing = self.copper[max(0, top - 3) : top, max(0, x - 5) : x + 6].any() or self.copper[
+                top + width : top + width + 3, max(0, x - 5) : x + 6
+            ].any()
+            if not (near_pad or crossing):
                 return top, width, x
         top, width, x0, x1 = self.h_traces[0]
         return top, width, (x0 + x1) // 2
+
+    def room_around(self, top: int, width: int, x: int) -> tuple[int, int]:
+        """Pixels de substrat libres au-dessus et au-dessous de la piste, dans la colonne ``x``."""
+        column = self.copper[:, x]
+        above = column[:top][::-1]
+        below = column[top + width :]
+        first = lambda c: int(np.argmax(c)) if c.any() else len(c)  # noqa: E731
+        return first(above), first(below)
 
     def add_defect(self, defect: str, strength: float):
         """Dessine ``defect`` ; ``strength`` (≈0.5 à 1.3) règle sa taille."""
@@ -226,51 +239,71 @@ class _Board:
             return
         self.punch_holes()
         if defect == "open_circuit":
-            top, width, x = self.trace_point(margin=round(7 * s))
-            gap = max(1, round(rng.uniform(1.2, 2.4) * s * strength))
+            top, width, x = self.trace_point(margin=round(8 * s))
+            gap = max(1, round(rng.uniform(2.0, 3.5) * s * strength))
             self.copper[top - 1 : top + width + 1, x : x + gap] = False
         elif defect == "mouse_bite":
-            top, width, x = self.trace_point(margin=round(7 * s))
-            edge = top if rng.random() < 0.5 else top + width - 1
-            radius = rng.uniform(0.9, 1.5) * s * strength
+            top, width, x = self.trace_point(margin=round(8 * s))
+            from_top = rng.random() < 0.5
+            edge = top - 0.5 if from_top else top + width - 0.5
+            radius = rng.uniform(1.8, 2.6) * s * strength
             bite = self.disc(edge, x, radius)
+            # Une morsure ronge le bord sans couper la piste : garder au moins deux lignes de cuivre.
+            kept = slice(top + width - 2, top + width) if from_top else slice(top, top + 2)
+            bite[kept, :] = False
             self.copper &= ~bite
-            # Une morsure n'a jamais coupé la piste : garder une ligne de cuivre.
-            keep_row = top + width - 1 if edge == top else top
-            self.copper[keep_row, max(0, x - 3) : x + 4] = True
         elif defect == "short":
             if len(self.h_traces) >= 2:
                 i = int(rng.integers(len(self.h_traces) - 1))
                 (t1, w1, a0, a1), (t2, _, b0, b1) = self.h_traces[i], self.h_traces[i + 1]
                 lo, hi = max(a0, b0) + round(4 * s), min(a1, b1) - round(4 * s)
-                x = int(rng.integers(lo, hi)) if hi > lo else (lo + hi) // 2
-                bridge = max(1, round(rng.uniform(0.8, 1.6) * s * strength))
-                self.copper[t1 + w1 : t2, x : x + bridge] = True
+                between = self.copper[t1 + w1 : t2]
+                margin = round(4 * s)
+                # Le pont doit rester visible : loin des pistes verticales et des pastilles.
+                free = [c for c in range(lo, hi) if not between[:, max(0, c - margin) : c + margin + 1].any()]
+                x = int(rng.choice(free)) if free else ((lo + hi) // 2 if hi > lo else lo)
+                # Un pont fin et oblique, contrairement aux pistes verticales droites.
+                bridge = max(2, round(rng.uniform(1.5, 2.5) * s * strength))
+                rows = np.arange(t1 + w1, t2)
+                drift = rng.uniform(-0.6, 0.6)
+                for k, row in enumerate(rows):
+                    col = int(round(x + drift * k))
+                    self.copper[row, max(0, col) : col + bridge] = True
             else:  # pragma: no cover - la mise en page garantit deux pistes
                 self.copper[:, size // 2] = True
         elif defect == "spur":
-            top, width, x = self.trace_point(margin=round(7 * s))
-            length = max(2, round(rng.uniform(2.5, 4.5) * s * strength))
-            thick = max(1, round(0.9 * s))
-            if rng.random() < 0.5:
-                self.copper[max(0, top - length) : top, x : x + thick] = True
-            else:
-                self.copper[top + width : top + width + length, x : x + thick] = True
+            top, width, x = self.trace_point(margin=round(8 * s))
+            # Un éperon pointu qui part de la piste sans jamais atteindre la voisine.
+            room_above, room_below = self.room_around(top, width, x)
+            upward = room_above >= room_below
+            room = room_above if upward else room_below
+            length = int(np.clip(round(rng.uniform(4.0, 6.5) * s * strength), 2, max(2, room - round(3 * s))))
+            base = max(2, round(rng.uniform(2.0, 3.0) * s))
+            for k in range(length):
+                half = base * (1 - k / length) / 2
+                row = top - 1 - k if upward else top + width + k
+                if 0 <= row < size:
+                    self.copper[row, max(0, int(np.floor(x - half))) : int(np.ceil(x + half)) + 1] = True
         elif defect == "spurious_copper":
-            cy, cx = self.free_point(distance=round(4 * s))
+            cy, cx = self.free_point(distance=round(5 * s))
             if cy is None:
                 cy, cx = int(rng.integers(4, size - 4)), int(rng.integers(4, size - 4))
-            radius = rng.uniform(1.0, 1.8) * s * strength
+            radius = rng.uniform(1.5, 2.4) * s * strength
             blob = self.disc(cy, cx, radius)
             blob |= self.disc(cy + rng.uniform(-1, 1) * radius, cx + rng.uniform(-1, 1) * radius, radius * 0.7)
             self.copper |= blob
         else:  # pragma: no cover - validé en amont
             raise LabkitError(f"défaut inconnu : {defect!r}")
 
-    def render(self) -> np.ndarray:
+    def render(self, n_dust: int = 0) -> np.ndarray:
+        """Image propre de la carte ; ``n_dust`` poussières ternes, qui ne sont pas des défauts."""
         image = np.full((self.size, self.size), _SUBSTRATE, dtype=np.float32)
         image[self.copper] = _COPPER
         image[self.holes] = _HOLE
+        for _ in range(n_dust):
+            cy, cx = self.rng.uniform(2, self.size - 2, size=2)
+            speck = self.disc(cy, cx, self.rng.uniform(0.7, 1.6) * self.scale) & ~self.copper
+            image[speck] = self.rng.uniform(0.40, 0.60)
         return image
 
 
@@ -348,22 +381,20 @@ def make_pcb_defects(
     n_boards = -(-n_images // views_per_board)
     board_labels = np.repeat(np.arange(len(DEFECT_CLASSES)), _class_counts(n_boards, proportions))
     rng.shuffle(board_labels)
-    strength_mean = 1.35 - 0.75 * difficulty
+    # La difficulté rétrécit les défauts et ajoute des poussières qui ressemblent à du cuivre parasite.
+    strength_mean = 1.1 - 0.9 * difficulty
+    dust_mean = 8.0 * difficulty
 
     clean = np.empty((n_boards, image_size, image_size), dtype=np.float32)
     for i, label in enumerate(board_labels):
         board = _Board(image_size, rng)
         board.draw_layout()
-        board.add_defect(DEFECT_CLASSES[label], strength=max(0.35, rng.normal(strength_mean, 0.15)))
-        clean[i] = board.render()
+        board.add_defect(DEFECT_CLASSES[label], strength=max(0.3, rng.normal(strength_mean, 0.15)))
+        clean[i] = board.render(n_dust=int(rng.poisson(dust_mean)))
 
     board_ids = np.repeat(np.arange(n_boards), views_per_board)[:n_images]
-    renders = clean[board_ids]
-    if views_per_board > 1:
-        # Chaque vue est légèrement décalée, comme une carte reposée sous la caméra.
-        shifts = rng.integers(-1, 2, size=(n_images, 2))
-        renders = np.stack([np.roll(img, tuple(shift), axis=(0, 1)) for img, shift in zip(renders, shifts)])
-    images = photograph(renders, camera, rng)
+    # Les vues d'une même carte, tenue par un gabarit, ne diffèrent que par l'éclairage et le bruit du capteur.
+    images = photograph(clean[board_ids], camera, rng)
 
     params = dict(
         n_images=n_images,

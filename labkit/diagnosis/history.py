@@ -1,4 +1,4 @@
-"""Diagnostics : reconnaître ce qui retient un modèle, preuves à l'appui.
+"""Diagnostic d'un historique d'entraînement.
 
 Introduit dans le notebook 01 (diagnostic d'un historique d'entraînement).
 """
@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import LabkitError, check_float, check_sequence_of_numbers
+from .._validation import LabkitError, check_float, check_sequence_of_numbers
 
 VERDICTS = ("surapprentissage", "sous-apprentissage", "sain", "instable")
 _REQUIRED_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
@@ -46,6 +46,16 @@ class HistoryDiagnosis:
     val_accuracy: float
     evidence: list[str] = field(default_factory=list)
 
+    @property
+    def flagged(self) -> bool:
+        """``True`` quand un problème est détecté (tout verdict autre que « sain »)."""
+        return self.verdict != "sain"
+
+    @property
+    def values(self) -> dict:
+        """Les chiffres du verdict, comme dans les autres rapports de :mod:`labkit.diagnosis`."""
+        return {"turning_epoch": self.turning_epoch, "gap": self.gap, "train_accuracy": self.train_accuracy, "val_accuracy": self.val_accuracy}
+
     def __str__(self) -> str:
         lines = [f"Verdict : {self.verdict}"] + [f"  • {e}" for e in self.evidence]
         return "\n".join(lines)
@@ -59,13 +69,17 @@ def diagnose_history(
     *,
     max_gap: float = 0.10,
     turn_tolerance: float = 0.10,
+    max_accuracy_drop: float = 0.02,
     min_accuracy: float = 0.80,
 ) -> HistoryDiagnosis:
     """Diagnostique un historique : surapprentissage, sous-apprentissage, sain ou instable.
 
     - **instable** : valeurs non finies, ou perte d'entraînement qui remonte souvent ;
     - **surapprentissage** : écart final entraînement − validation > ``max_gap``, ou perte
-      de validation finale supérieure de plus de ``turn_tolerance`` (relatif) à son minimum ;
+      de validation finale supérieure de plus de ``turn_tolerance`` (relatif) à son minimum
+      **avec** une précision de validation tombée de plus de ``max_accuracy_drop`` sous son
+      meilleur niveau (si la précision tient, la remontée de la perte est signalée comme
+      excès de confiance, sans changer le verdict) ;
     - **sous-apprentissage** : précision d'entraînement finale < ``min_accuracy`` ;
     - **sain** sinon.
 
@@ -76,6 +90,7 @@ def diagnose_history(
     """
     max_gap = check_float("max_gap", max_gap, minimum=0, maximum=1)
     turn_tolerance = check_float("turn_tolerance", turn_tolerance, minimum=0)
+    max_accuracy_drop = check_float("max_accuracy_drop", max_accuracy_drop, minimum=0, maximum=1)
     min_accuracy = check_float("min_accuracy", min_accuracy, minimum=0, maximum=1)
     h = history_as_dict(history, allow_nonfinite=True)
     broken = [k for k, values in h.items() if not np.isfinite(values).all()]
@@ -99,9 +114,19 @@ def diagnose_history(
         ev.append(f"la perte d'entraînement remonte à {rises.sum()} époques sur {len(rises)} : taux d'apprentissage trop fort ?")
         return diagnosis
     rise = val_loss[-1] / val_loss[turning] - 1 if val_loss[turning] > 0 else 0.0
+    accuracy_drop = float(np.max(h["val_accuracy"]) - h["val_accuracy"][-1])
     if turning < len(val_loss) - 1:
-        ev.append(f"la perte de validation est minimale à l'époque {turning}, puis remonte de {rise:.0%}")
-    if gap > max_gap or rise > turn_tolerance:
+        ev.append(
+            f"la perte de validation est minimale à l'époque {turning}, puis remonte de {rise:.0%} ; "
+            f"la précision de validation finale est {accuracy_drop * 100:.1f} points sous sa meilleure valeur"
+        )
+    turned = rise > turn_tolerance and accuracy_drop > max_accuracy_drop
+    if rise > turn_tolerance and not turned and gap <= max_gap:
+        ev.append(
+            "la perte remonte mais la précision tient : le modèle devient trop sûr de lui ; "
+            f"l'arrêt anticipé vers l'époque {turning} resterait plus prudent"
+        )
+    if gap > max_gap or turned:
         diagnosis.verdict = "surapprentissage"
         ev.append("le modèle apprend l'entraînement par cœur au lieu de généraliser : régulariser, augmenter, arrêter plus tôt")
     elif h["accuracy"][-1] < min_accuracy:
