@@ -44,3 +44,14 @@ def test_lesson_shows_figures_and_the_measured_table(site):
         assert (site / figure).is_file(), figure
     assert html.count('.png"') >= 3
     assert "arrêt anticipé" in html and "<table>" in html
+
+
+def test_data_page_shows_the_example_grid_and_the_measured_cases_table(site):
+    html = (site / "donnees" / "index.html").read_text(encoding="utf-8")
+    for figure in ("donnees_exemples.png", "donnees_cameras.png"):
+        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
+    # Le tableau des cas vient de course/figures/donnees_cas.md (produit par le code), la calibration du banc d'essai.
+    for case in ("surapprentissage", "normalisation", "déséquilibre", "décalage", "fuite (groupes)", "fuite (prétraitement)"):
+        assert case in html
+    assert html.count("⚠️") >= 6 and html.count("✅") >= 6
+    assert "précision de validation" in html and "(défaut)" in html

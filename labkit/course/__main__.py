@@ -38,6 +38,13 @@ def cmd_execute(root: Path, args) -> None:
     execute_solutions(root, root / "build" / "executed", smoke=args.smoke, figures_dir=figures, only=args.only)
 
 
+def cmd_figures(root: Path, args) -> None:
+    from .figures import build_dataset_figures
+
+    for path in build_dataset_figures(root / "course" / "figures"):
+        print(f"  écrit : {path.relative_to(root)}")
+
+
 def cmd_site(root: Path, args) -> None:
     build_site(root)
     print(f"Site construit : ouvrez {root / 'site' / 'index.html'}")
@@ -64,11 +71,13 @@ def cmd_grade(root: Path, args) -> None:
 
 def cmd_all(root: Path, args) -> None:
     start = time.perf_counter()
-    print("1/3 Génération de la version étudiante (notebooks/)")
+    print("1/4 Génération de la version étudiante (notebooks/)")
     cmd_release(root, argparse.Namespace(check=False))
-    print("2/3 Exécution des solutions (mode complet) et des figures du site")
+    print("2/4 Exécution des solutions (mode complet) et des figures du site")
     cmd_execute(root, argparse.Namespace(smoke=False, only=None))
-    print("3/3 Construction du site")
+    print("3/4 Figures et tableau des données du cours (cas d'étude entraînés et diagnostiqués)")
+    cmd_figures(root, args)
+    print("4/4 Construction du site")
     cmd_site(root, args)
     print(f"Terminé en {time.perf_counter() - start:.0f} s.")
 
@@ -81,18 +90,19 @@ def main(argv=None) -> None:
     p = sub.add_parser("execute", help="exécute les solutions avec papermill")
     p.add_argument("--smoke", action="store_true", help="mode rapide")
     p.add_argument("--only", nargs="*", help="devoirs à exécuter (tous par défaut)")
+    sub.add_parser("figures", help="figures et tableau de la page « Les données du cours »")
     sub.add_parser("site", help="construit le site dans site/")
     p = sub.add_parser("grade", help="corrige des rendus avec nbgrader")
     p.add_argument("assignment", help="le devoir, par exemple 01_surapprentissage")
     p.add_argument("submissions", help="dossier contenant <étudiant>/<devoir>.ipynb")
     p.add_argument("--smoke", action="store_true", help="corriger en mode rapide")
     p.add_argument("--timeout", type=int, default=120, help="durée maximale d'une cellule, en secondes")
-    sub.add_parser("all", help="release + execute (complet) + site")
+    sub.add_parser("all", help="release + execute (complet) + figures + site")
     args = parser.parse_args(argv)
     root = repo_root()
     if getattr(args, "assignment", None) and args.assignment not in assignments(root):
         raise SystemExit(f"Devoir inconnu : {args.assignment!r} ; devoirs : {', '.join(assignments(root))}")
-    {"release": cmd_release, "execute": cmd_execute, "site": cmd_site, "grade": cmd_grade, "all": cmd_all}[args.task](root, args)
+    {"release": cmd_release, "execute": cmd_execute, "figures": cmd_figures, "site": cmd_site, "grade": cmd_grade, "all": cmd_all}[args.task](root, args)
 
 
 if __name__ == "__main__":
