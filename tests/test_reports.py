@@ -77,6 +77,7 @@ def test_validation_optimism():
         (lambda: class_balance_report(["a", "b"]), "y_true"),
         (lambda: detect_shift(np.ones((20, 3)), np.ones((20, 4))), "x_reference"),
         (lambda: detect_shift(np.ones((20, 3)), np.ones((20, 3)), max_auc=2), "max_auc"),
+        (lambda: detect_shift(np.ones((20, 8, 8)), np.ones((20, 8, 8)), feature_names=["a"]), "feature_names"),
         (lambda: find_leakage(np.ones((5, 2)), np.ones((5, 2)), groups_train=[1] * 5), "groups_test"),
         (lambda: validation_optimism("0.9", 0.5), "validation_score"),
     ],

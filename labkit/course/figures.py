@@ -12,9 +12,22 @@ from pathlib import Path
 
 
 def build_dataset_figures(figures_dir: Path, *, progress: bool = True) -> list[Path]:
+    """Écrit les figures et le tableau dans ``figures_dir`` et renvoie leurs chemins."""
     import matplotlib
 
     matplotlib.use("Agg")
+    previous = os.environ.get("LABKIT_FIGURES_DIR")
+    os.environ["LABKIT_FIGURES_DIR"] = str(figures_dir)
+    try:
+        return _write_dataset_figures(progress)
+    finally:
+        if previous is None:
+            del os.environ["LABKIT_FIGURES_DIR"]
+        else:
+            os.environ["LABKIT_FIGURES_DIR"] = previous
+
+
+def _write_dataset_figures(progress: bool) -> list[Path]:
     import matplotlib.pyplot as plt
 
     import labkit
@@ -23,7 +36,6 @@ def build_dataset_figures(figures_dir: Path, *, progress: bool = True) -> list[P
 
     from .case_proofs import cases_table
 
-    os.environ["LABKIT_FIGURES_DIR"] = str(figures_dir)
     labkit.init(seed=0, verbose=False)
     written = []
     data = make_pcb_defects(120, seed=0)

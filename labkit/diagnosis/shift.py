@@ -86,6 +86,8 @@ def detect_shift(
         if len(names) != ref.shape[1]:
             raise LabkitError(f"`feature_names` doit nommer les {ref.shape[1]} colonnes, reçu {len(names)} noms.")
     else:
+        if feature_names is not None:
+            raise LabkitError("`feature_names` ne sert qu'aux tableaux (N, variables) : pour des images, les descripteurs ont déjà un nom.")
         ref, new = image_descriptors(x_reference).astype(np.float64), image_descriptors(x_new).astype(np.float64)
         names = list(IMAGE_DESCRIPTORS)
 
