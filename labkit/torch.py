@@ -239,6 +239,7 @@ def fit(
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     augment=None,
+    loss_fn=None,
     patience: int | None = None,
     seed: int = 0,
     progress: bool = True,
@@ -250,6 +251,9 @@ def fit(
     - ``weight_decay`` : régularisation L2 découplée (AdamW) ;
     - ``augment`` : fonction d'augmentation ``f(lot, générateur) -> lot`` appliquée à chaque
       lot d'entraînement (:func:`random_shift`, :func:`random_dihedral`) ; ``None`` pour aucune ;
+    - ``loss_fn`` : perte ``f(logits, x, y, indices) -> tenseur`` à la place de l'entropie
+      croisée (``indices`` : positions du lot dans ``x_train`` ; la distillation du notebook 07
+      s'en sert) ; ``None`` pour l'entropie croisée ;
     - ``patience`` : arrêt anticipé après ``patience`` époques sans amélioration de la
       perte de validation, puis **restauration des meilleurs poids** ; ``None`` le désactive.
 
@@ -273,6 +277,8 @@ def fit(
     if patience is not None:
         patience = check_int("patience", patience, minimum=1)
     seed = check_int("seed", seed, minimum=0)
+    if loss_fn is not None and not callable(loss_fn):
+        raise LabkitError(f"`loss_fn` doit être une fonction f(logits, x, y, indices) -> perte, ou None ; reçu {loss_fn!r}.")
     if augment is not None and not callable(augment):
         raise LabkitError(
             f"`augment` doit être une fonction f(lot, générateur) -> lot (par exemple lkt.random_shift) ou None, reçu {augment!r}."
@@ -302,7 +308,7 @@ def fit(
                 xb = augment(xb, generator)
             xb, yb = xb.to(device), yb.to(device)
             logits = model(xb)
-            loss = nn.functional.cross_entropy(logits, yb)
+            loss = nn.functional.cross_entropy(logits, yb) if loss_fn is None else loss_fn(logits, xb, yb, idx)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

@@ -55,3 +55,9 @@ def test_data_page_shows_the_example_grid_and_the_measured_cases_table(site):
         assert case in html
     assert html.count("⚠️") >= 6 and html.count("✅") >= 6
     assert "précision de validation" in html and "(défaut)" in html
+
+
+def test_measurement_page_includes_the_committed_benchmark(site, root):
+    html = (site / "mesurer" / "index.html").read_text(encoding="utf-8")
+    assert "Un fil" in html and "int8 (ONNX Runtime)" in html
+    assert (root / "benchmarks" / "results" / "optimization.md").is_file()

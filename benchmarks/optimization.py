@@ -1,0 +1,218 @@
+"""Banc d'essai de l'optimisation : quantification, élagage, distillation, sur les images de PCB.
+
+    .venv/bin/python benchmarks/optimization.py            # configuration complète (< 15 min, 2 cœurs)
+    .venv/bin/python benchmarks/optimization.py --small    # configuration réduite (tests)
+
+Un professeur (``make_cnn``) est entraîné, puis chaque technique est appliquée et
+mesurée avec le protocole de :mod:`labkit.optimize.measure` : un fil, échauffement,
+médianes. Chaque variante est comparée au fp32 **exécuté par le même moteur**
+(ONNX Runtime contre ONNX Runtime, PyTorch eager contre PyTorch eager). Écrit
+``benchmarks/results/optimization.md`` et ``optimization.png`` (``--small`` :
+``optimization_small.*``, non versionnés), avec la machine et le verdict de chaque objectif.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+FULL = dict(n_train=3000, n_val=1000, n_transfer=6000, difficulty=0.5, teacher_width=48, teacher_epochs=10, student_width=8,
+            student_epochs=24, finetune_epochs=4, runs=50, sparsity=0.8, keep_ratio=0.5)
+SMALL = dict(n_train=1000, n_val=300, n_transfer=1000, difficulty=0.2, teacher_width=16, teacher_epochs=8, student_width=4,
+             student_epochs=2, finetune_epochs=1, runs=5, sparsity=0.8, keep_ratio=0.5)
+
+#: Objectifs de l'issue 4 : (description, fonction du tableau de résultats → (valeur lue, atteint ?)).
+TARGETS = {
+    "int8 ONNX Runtime : ≥ 3,5× plus petit, ≥ 2× plus rapide (b1 et b64), ≤ 1 point perdu": "int8",
+    "élagage non structuré : ≥ 80 % de zéros, ≤ 1 point perdu, ≥ 3× plus petit zippé": "sparse",
+    "élagage structuré : ≥ 1,5× plus rapide en b1, ≤ 1 point perdu": "channels",
+    "distillation : élève ≥ 10× plus petit, comble ≥ la moitié de l'écart": "distill",
+    "élagage + int8 : ≥ 8× plus petit zippé, ≤ 1,5 point perdu": "combined",
+}
+
+
+def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
+    import numpy as np
+    import torch
+
+    import labkit
+    from labkit import torch as lkt
+    from labkit.datasets import make_pcb_defects
+    from labkit.optimize.distill import distill
+    from labkit.optimize.export import export_onnx
+    from labkit.optimize.measure import OnnxRunner, TorchRunner, accuracy, compare
+    from labkit.optimize.prune import global_magnitude_prune, prune_channels, remove_masks, sparsity
+    from labkit.optimize.quantize import quantize_onnx_static
+
+    c = config
+    labkit.init(seed=0, threads=2, verbose=False)
+    train = make_pcb_defects(c["n_train"], difficulty=c["difficulty"], seed=1)
+    val = make_pcb_defects(c["n_val"], difficulty=c["difficulty"], seed=2)
+    test = make_pcb_defects(c["n_val"], difficulty=c["difficulty"], seed=3)
+    x_train, x_val, x_test = (d.images[:, None] for d in (train, val, test))
+    fit = dict(batch_size=64, lr=3e-3, progress=progress)
+    timings = {}
+
+    def timed(name, function):
+        start = time.perf_counter()
+        result = function()
+        timings[name] = time.perf_counter() - start
+        return result
+
+    teacher = lkt.make_cnn(width=c["teacher_width"])
+    timed("professeur", lambda: lkt.fit(teacher, x_train, train.labels, x_val, val.labels, epochs=c["teacher_epochs"],
+                                        description="professeur", **fit))
+    teacher.eval()
+
+    # int8 statique, ONNX Runtime (QDQ), calibré sur 256 images d'entraînement.
+    fp32_onnx = export_onnx(teacher, torch.from_numpy(x_val[:8]), out_dir / "teacher_fp32.onnx")
+    int8_onnx = timed("int8", lambda: quantize_onnx_static(fp32_onnx, x_train[:256], out_dir / "teacher_int8.onnx"))
+
+    # Élagage global non structuré, réentraîné avec les masques, puis rendu définitif.
+    sparse = lkt.make_cnn(width=c["teacher_width"])
+    sparse.load_state_dict(teacher.state_dict())
+    global_magnitude_prune(sparse, c["sparsity"])
+    timed("élagage", lambda: lkt.fit(sparse, x_train, train.labels, x_val, val.labels, epochs=c["finetune_epochs"],
+                                     description="élagage + réentraînement", **{**fit, "lr": 1e-3}))
+    remove_masks(sparse).eval()
+
+    # Élagage structuré : moitié des canaux retirés, réentraîné.
+    slim = prune_channels(teacher, c["keep_ratio"])
+    timed("canaux", lambda: lkt.fit(slim, x_train, train.labels, x_val, val.labels, epochs=c["finetune_epochs"],
+                                    description="canaux + réentraînement", **{**fit, "lr": 1e-3}))
+    slim.eval()
+
+    # Distillation. Le même élève, à nombre de pas de gradient égal : seul sur les images étiquetées ;
+    # distillé sur les mêmes ; distillé avec des images sans étiquettes (transfert) ; et, pour séparer
+    # les deux effets, entraîné sur les étiquettes du professeur sans probabilités adoucies.
+    from labkit.optimize.distill import with_teacher_labels
+
+    unlabeled = make_pcb_defects(c["n_transfer"], difficulty=c["difficulty"], seed=4).images[:, None]
+    transfer_epochs = max(1, round(c["student_epochs"] * c["n_train"] / (c["n_train"] + c["n_transfer"])))
+    students = {name: lkt.make_cnn(width=c["student_width"]) for name in ("seul", "distillé", "transfert", "pseudo")}
+    timed("élève seul", lambda: lkt.fit(students["seul"], x_train, train.labels, x_val, val.labels,
+                                        epochs=c["student_epochs"], description="élève seul", **fit))
+    timed("élève distillé", lambda: distill(students["distillé"], teacher, x_train, train.labels, x_val, val.labels,
+                                            epochs=c["student_epochs"], description="élève distillé", **fit))
+    timed("élève transfert", lambda: distill(students["transfert"], teacher, x_train, train.labels, x_val, val.labels,
+                                             x_transfer=unlabeled, epochs=transfer_epochs, description="élève distillé + transfert", **fit))
+    x_pseudo, y_pseudo = with_teacher_labels(teacher, x_train, train.labels, unlabeled)
+    timed("élève pseudo", lambda: lkt.fit(students["pseudo"], x_pseudo, y_pseudo, x_val, val.labels, epochs=transfer_epochs,
+                                          description="élève, étiquettes du professeur", **fit))
+    for model in students.values():
+        model.eval()
+
+    # Élagage puis int8.
+    sparse_onnx = export_onnx(sparse, torch.from_numpy(x_val[:8]), out_dir / "sparse_fp32.onnx")
+    combined_onnx = quantize_onnx_static(sparse_onnx, x_train[:256], out_dir / "sparse_int8.onnx")
+
+    variants = {
+        "fp32 (PyTorch)": TorchRunner(teacher, "fp32"),
+        "élagué 80 % (PyTorch)": TorchRunner(sparse, "élagué"),
+        "canaux ÷2 (PyTorch)": TorchRunner(slim, "canaux"),
+        "élève seul (PyTorch)": TorchRunner(students["seul"], "élève seul"),
+        "élève distillé (PyTorch)": TorchRunner(students["distillé"], "élève distillé"),
+        "élève distillé + transfert (PyTorch)": TorchRunner(students["transfert"], "élève distillé + transfert"),
+        "élève, étiquettes du professeur (PyTorch)": TorchRunner(students["pseudo"], "élève pseudo-étiquettes"),
+        "fp32 (ONNX Runtime)": OnnxRunner(fp32_onnx, "fp32"),
+        "int8 (ONNX Runtime)": OnnxRunner(int8_onnx, "int8"),
+        "élagué + int8 (ONNX Runtime)": OnnxRunner(combined_onnx, "élagué + int8"),
+    }
+    comparison = compare(variants, x_test, test.labels, runs=c["runs"], warmup=max(2, c["runs"] // 10), threads=1,
+                         progress=progress)
+    table = comparison.table
+    table["paramètres"] = [sum(p.numel() for p in m.model.parameters()) if hasattr(m, "model") else np.nan
+                           for m in variants.values()]
+    return {"comparison": comparison, "timings": timings, "sparsity": sparsity(sparse),
+            "accuracy_check": accuracy(OnnxRunner(fp32_onnx), x_test, test.labels)}
+
+
+def verdicts(result: dict) -> list[tuple[str, str, bool]]:
+    t = result["comparison"].table
+    acc = t["précision"]
+    ort, pt = t.loc["fp32 (ONNX Runtime)"], t.loc["fp32 (PyTorch)"]
+    int8 = t.loc["int8 (ONNX Runtime)"]
+    out = []
+    size, b1, b64 = ort["taille (ko)"] / int8["taille (ko)"], ort["latence b1 (ms)"] / int8["latence b1 (ms)"], ort["latence b64 (ms)"] / int8["latence b64 (ms)"]
+    loss = (ort["précision"] - int8["précision"]) * 100
+    out.append(("int8", f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
+                size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1))
+    sp = t.loc["élagué 80 % (PyTorch)"]
+    zipped, loss = pt["zippé (ko)"] / sp["zippé (ko)"], (pt["précision"] - sp["précision"]) * 100
+    out.append(("sparse", f"{result['sparsity']:.1%} de zéros, {zipped:.2f}× plus petit zippé, {loss:+.1f} point(s) perdus",
+                result["sparsity"] >= 0.8 and zipped >= 3 and loss <= 1))
+    slim = t.loc["canaux ÷2 (PyTorch)"]
+    speed, loss = pt["latence b1 (ms)"] / slim["latence b1 (ms)"], (pt["précision"] - slim["précision"]) * 100
+    out.append(("channels", f"{speed:.2f}× plus rapide en b1 ({pt['latence b64 (ms)'] / slim['latence b64 (ms)']:.2f}× en b64), "
+                f"{loss:+.1f} point(s) perdus", speed >= 1.5 and loss <= 1))
+    alone, plain = t.loc["élève seul (PyTorch)"], t.loc["élève distillé (PyTorch)"]
+    student, pseudo = t.loc["élève distillé + transfert (PyTorch)"], t.loc["élève, étiquettes du professeur (PyTorch)"]
+    ratio = pt["paramètres"] / student["paramètres"]
+    gap = pt["précision"] - alone["précision"]
+
+    def closed(row):
+        return (row["précision"] - alone["précision"]) / gap if gap > 0 else float("nan")
+
+    out.append(("distill", f"{ratio:.1f}× moins de paramètres ; seul {alone['précision']:.3f}, professeur {pt['précision']:.3f} ; "
+                f"distillé avec images sans étiquettes {student['précision']:.3f} ({closed(student):.0%} de l'écart comblé) ; "
+                f"distillé sur les seules images étiquetées {plain['précision']:.3f} ({closed(plain):.0%}) ; "
+                f"étiquettes du professeur sans adoucissement {pseudo['précision']:.3f} ({closed(pseudo):.0%})",
+                ratio >= 10 and closed(student) >= 0.5))
+    comb = t.loc["élagué + int8 (ONNX Runtime)"]
+    zipped, loss = ort["zippé (ko)"] / comb["zippé (ko)"], (ort["précision"] - comb["précision"]) * 100
+    out.append(("combined", f"{zipped:.2f}× plus petit zippé, {loss:+.1f} point(s) perdus", zipped >= 8 and loss <= 1.5))
+    return out
+
+
+def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    comparison = result["comparison"]
+    env = comparison.environment
+    checks = dict((key, (text, ok)) for key, text, ok in verdicts(result))
+    lines = [
+        "# Banc d'essai de l'optimisation",
+        "",
+        f"Machine : {env['processeur']}, {env['cœurs']} cœurs ; Python {env['python']}, NumPy {env['numpy']}, "
+        f"PyTorch {env.get('torch')}, ONNX Runtime {env.get('onnxruntime')}. Latences sur **un fil**, "
+        f"médiane de {config['runs']} exécutions après échauffement ; {config['n_val']} images de test d'une autre graine.",
+        "",
+        f"Configuration : {config}. Durée totale : {seconds / 60:.1f} min.",
+        "",
+        comparison.to_markdown(),
+        "",
+        "## Objectifs",
+        "",
+        "| objectif | mesuré | atteint |",
+        "|---|---|---|",
+        *[f"| {goal} | {checks[key][0]} | {'✅' if checks[key][1] else '❌'} |" for goal, key in TARGETS.items()],
+    ]
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fig = comparison.plot("latence b1 (ms)", "précision")
+    fig.savefig(RESULTS / f"{name}.png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Banc d'essai de l'optimisation (quantification, élagage, distillation).")
+    parser.add_argument("--small", action="store_true", help="configuration réduite, pour les tests")
+    args = parser.parse_args(argv)
+    config, name = (SMALL, "optimization_small") if args.small else (FULL, "optimization")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        result = run(config, Path(folder), progress=not args.small)
+    path = write_report(result, config, name, time.perf_counter() - start)
+    print(path.read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,295 @@
+"""Protocole de mesure : taille, latence, précision — le même pour PyTorch et ONNX Runtime.
+
+Règles (la page « Mesurer honnêtement » du site les explique) : nombre de fils fixé (1 par défaut),
+échauffement, médiane et 90ᵉ centile sur assez d'exécutions, environnement noté,
+et chaque variante comparée à la référence fp32 **exécutée par le même moteur**.
+
+>>> import numpy as np
+>>> runner = FunctionRunner(lambda x: np.zeros((len(x), 6), dtype=np.float32), name="zéro")
+>>> stats = measure_latency(runner, np.zeros((1, 1, 8, 8), np.float32), runs=5, warmup=1)
+>>> sorted(stats)
+['batch', 'median_ms', 'p90_ms', 'runs', 'threads']
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import platform
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .._validation import LabkitError, check_array, check_int, check_labels
+
+
+class Runner:
+    """Un modèle prêt à prédire : ``runner(x)`` renvoie les logits (tableau NumPy) d'un lot ``x``."""
+
+    name: str = "modèle"
+    engine: str = "?"
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def set_threads(self, threads: int) -> None:
+        """Fixe le nombre de fils du moteur (1 par défaut pour des mesures stables)."""
+
+    def size_bytes(self) -> int | None:
+        """Taille sérialisée, en octets, ou ``None`` si elle n'a pas de sens."""
+        return None
+
+    def zipped_bytes(self) -> int | None:
+        """Taille une fois compressée (zip, deflate) : là où les zéros d'un modèle élagué se voient."""
+        return None
+
+
+@dataclass
+class FunctionRunner(Runner):
+    """Enveloppe une fonction ``f(x) -> logits`` (pour les tests et les comparaisons simples)."""
+
+    function: object
+    name: str = "fonction"
+    engine: str = "Python"
+
+    def __call__(self, x):
+        return np.asarray(self.function(x))
+
+
+def _zip_size(payload: bytes) -> int:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("model", payload)
+    return len(buffer.getvalue())
+
+
+class TorchRunner(Runner):
+    """Un ``torch.nn.Module`` en mode évaluation, exécuté sans gradient.
+
+    La taille est celle du module entier sauvegardé (``torch.save``) : un modèle
+    élagué structurellement a des couches plus petites, que le ``state_dict`` seul ne
+    suffirait pas à reconstruire.
+    """
+
+    engine = "PyTorch (eager)"
+
+    def __init__(self, model, name: str = "PyTorch", engine: str | None = None):
+        import torch
+
+        if not isinstance(model, torch.nn.Module):
+            raise LabkitError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
+        if model.training:
+            raise LabkitError("`model` est en mode entraînement : appelez `model.eval()` avant de le mesurer (dropout, BatchNorm).")
+        self.model, self.name = model, name
+        if engine:
+            self.engine = engine
+
+    def __call__(self, x):
+        import torch
+
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).float().numpy()
+
+    def set_threads(self, threads: int) -> None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+    def _payload(self) -> bytes:
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save(self.model.state_dict(), buffer)
+        return buffer.getvalue()
+
+    def size_bytes(self) -> int:
+        return len(self._payload())
+
+    def zipped_bytes(self) -> int:
+        return _zip_size(self._payload())
+
+
+class OnnxRunner(Runner):
+    """Une session ONNX Runtime (CPU) sur un fichier ``.onnx``."""
+
+    engine = "ONNX Runtime"
+
+    def __init__(self, path, name: str = "ONNX", threads: int = 1):
+        path = Path(path)
+        if not path.is_file():
+            raise LabkitError(f"`path` : fichier ONNX introuvable : {path}")
+        self.path, self.name = path, name
+        self.set_threads(threads)
+
+    def set_threads(self, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, x):
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def zipped_bytes(self) -> int:
+        return _zip_size(self.path.read_bytes())
+
+
+def as_runner(model, name: str | None = None) -> Runner:
+    """Accepte un :class:`Runner`, un ``torch.nn.Module`` ou un chemin de fichier ``.onnx``."""
+    if isinstance(model, Runner):
+        return model
+    if isinstance(model, (str, Path)) and str(model).endswith(".onnx"):
+        return OnnxRunner(model, name=name or Path(model).stem)
+    if type(model).__module__.startswith("torch") or hasattr(model, "state_dict"):
+        return TorchRunner(model, name=name or type(model).__name__)
+    raise LabkitError(
+        f"`model` doit être un torch.nn.Module, un chemin vers un fichier .onnx ou un Runner de labkit, reçu {type(model).__name__}."
+    )
+
+
+def environment() -> dict:
+    """Ce qui a servi à mesurer : processeur, cœurs, versions (à noter à côté de chaque chiffre)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {"processeur": cpu, "cœurs": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__}
+    for module in ("torch", "onnxruntime"):
+        try:
+            info[module] = __import__(module).__version__
+        except ImportError:
+            pass
+    return info
+
+
+def measure_latency(runner, batch, *, runs: int = 50, warmup: int = 5, threads: int = 1) -> dict:
+    """Latence d'un lot : ``warmup`` exécutions ignorées, puis médiane et 90ᵉ centile sur ``runs`` (en ms)."""
+    runner = as_runner(runner)
+    batch = check_array("batch", batch, min_ndim=2).astype(np.float32)
+    runs = check_int("runs", runs, minimum=3)
+    warmup = check_int("warmup", warmup, minimum=0)
+    threads = check_int("threads", threads, minimum=1)
+    runner.set_threads(threads)
+    for _ in range(warmup):
+        runner(batch)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        runner(batch)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"batch": len(batch), "threads": threads, "runs": runs, "median_ms": float(np.median(times)),
+            "p90_ms": float(np.percentile(times, 90))}
+
+
+def accuracy(runner, x, y, *, batch_size: int = 256) -> float:
+    """Précision de ``runner`` sur (x, y), par lots."""
+    runner = as_runner(runner)
+    x = check_array("x", x, min_ndim=2).astype(np.float32)
+    y = check_labels("y", y, length=len(x))
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        correct += int((runner(x[start : start + batch_size]).argmax(axis=1) == y[start : start + batch_size]).sum())
+    return correct / len(x)
+
+
+def count_parameters(model) -> int | None:
+    """Paramètres d'un module PyTorch (non nuls compris), ``None`` pour un autre moteur."""
+    if hasattr(model, "parameters"):
+        return int(sum(p.numel() for p in model.parameters()))
+    return None
+
+
+@dataclass
+class Comparison:
+    """Le résultat de :func:`compare` : un ``DataFrame``, sa version Markdown et la figure du compromis."""
+
+    table: object
+    environment: dict = field(default_factory=dict)
+
+    def to_markdown(self) -> str:
+        from .._tables import markdown_table
+
+        return markdown_table(self.table, ".3g")
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def plot(self, x: str = "latence b1 (ms)", y: str = "précision"):
+        """Compromis précision / latence (ou taille) : un point par variante."""
+        import matplotlib.pyplot as plt
+
+        if x not in self.table.columns or y not in self.table.columns:
+            raise LabkitError(f"`x` et `y` doivent être des colonnes du tableau : {list(self.table.columns)}.")
+        fig, ax = plt.subplots(figsize=(6, 4))
+        for name, row in self.table.iterrows():
+            ax.scatter(row[x], row[y])
+            ax.annotate(str(name), (row[x], row[y]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        ax.set_xlabel(x)
+        ax.set_ylabel(y)
+        ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+
+def compare(variants: dict, x_test, y_test, *, batch_sizes=(1, 64), runs: int = 50, warmup: int = 5,
+            threads: int = 1, reference: str | None = None, progress: bool = True) -> Comparison:
+    """Mesure chaque variante ``{nom: modèle}`` avec le même protocole et renvoie le tableau comparatif.
+
+    Colonnes : moteur, paramètres, taille (ko), taille zippée (ko), précision, latence
+    médiane et p90 pour chaque taille de lot. Avec ``reference`` (un nom), ajoute les
+    rapports de taille et de vitesse par rapport à elle ; ne comparez que des
+    variantes exécutées par le même moteur.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    if not isinstance(variants, dict) or not variants:
+        raise LabkitError("`variants` doit être un dictionnaire non vide {nom: modèle}.")
+    if reference is not None and reference not in variants:
+        raise LabkitError(f"`reference` doit être l'un des noms de `variants` : {list(variants)} ; reçu {reference!r}.")
+    x_test = check_array("x_test", x_test, min_ndim=2).astype(np.float32)
+    rows = {}
+    for name, model in tqdm(variants.items(), desc="mesures", disable=not progress, leave=False):
+        runner = as_runner(model, name)
+        row = {"moteur": runner.engine, "paramètres": count_parameters(getattr(runner, "model", None)),
+               "taille (ko)": (runner.size_bytes() or np.nan) / 1000, "zippé (ko)": (runner.zipped_bytes() or np.nan) / 1000}
+        runner.set_threads(threads)
+        row["précision"] = accuracy(runner, x_test, y_test)
+        for b in batch_sizes:
+            stats = measure_latency(runner, x_test[:b], runs=runs, warmup=warmup, threads=threads)
+            row[f"latence b{b} (ms)"] = stats["median_ms"]
+            row[f"p90 b{b} (ms)"] = stats["p90_ms"]
+        rows[name] = row
+    table = pd.DataFrame(rows).T
+    table.index.name = "variante"
+    if reference is not None:
+        ref = table.loc[reference]
+        table["× plus petit (zippé)"] = ref["zippé (ko)"] / table["zippé (ko)"]
+        for b in batch_sizes:
+            table[f"× plus rapide b{b}"] = ref[f"latence b{b} (ms)"] / table[f"latence b{b} (ms)"]
+    numeric = [c for c in table.columns if c != "moteur"]
+    table[numeric] = table[numeric].apply(pd.to_numeric)
+    return Comparison(table, environment())
+
+
+def temporary_path(suffix: str) -> Path:
+    """Un chemin de fichier temporaire (le dossier est nettoyé par le système)."""
+    handle, name = tempfile.mkstemp(suffix=suffix, prefix="labkit-")
+    os.close(handle)
+    return Path(name)

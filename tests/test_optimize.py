@@ -1,0 +1,196 @@
+"""Boîte à outils d'optimisation : quantificateur, mesure, export, int8, élagage, distillation."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from labkit import LabkitError  # noqa: E402
+from labkit import torch as lkt  # noqa: E402
+from labkit.optimize.distill import distill, distillation_loss  # noqa: E402
+from labkit.optimize.export import export_onnx  # noqa: E402
+from labkit.optimize.measure import FunctionRunner, OnnxRunner, TorchRunner, accuracy, as_runner, compare, measure_latency  # noqa: E402
+from labkit.optimize.prune import global_magnitude_prune, prune_channels, remove_masks, sparsity  # noqa: E402
+from labkit.optimize.quantize import dequantize, quantization_error, quantize_onnx_static, quantize_tensor  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+# ---------------------------------------------------------------- quantificateur écrit à la main
+
+@pytest.mark.parametrize("bits", [2, 4, 8])
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_round_trip_error_is_at_most_half_a_step(bits, symmetric):
+    x = RNG.normal(size=(16, 9)).astype(np.float32)
+    q = quantize_tensor(x, bits, symmetric=symmetric)
+    assert np.abs(dequantize(q) - x).max() <= q.scale.max() / 2 + 1e-6
+    levels = 2**bits if not symmetric else 2**bits - 1
+    assert len(np.unique(q.values)) <= levels
+    if symmetric:
+        assert np.all(q.zero_point == 0)
+
+
+def test_zero_is_exact_and_per_channel_beats_per_tensor_on_uneven_channels():
+    w = np.stack([RNG.normal(0, s, 50) for s in (0.01, 0.1, 1.0, 10.0)]).astype(np.float32)
+    w[0, 0] = 0.0
+    assert dequantize(quantize_tensor(w, 8))[0, 0] == 0.0
+    assert quantization_error(w, 4, axis=0) < quantization_error(w, 4)
+    # Le petit canal : écrasé à zéro par une échelle commune, conservé par une échelle par canal.
+    small = np.abs(w[0]).mean()
+    per_tensor = np.abs(dequantize(quantize_tensor(w, 4))[0] - w[0]).mean() / small
+    per_channel = np.abs(dequantize(quantize_tensor(w, 4, axis=0))[0] - w[0]).mean() / small
+    assert per_tensor > 0.9 and per_channel < 0.2
+    assert quantization_error(w, 8) < quantization_error(w, 4) < quantization_error(w, 2)
+
+
+@pytest.mark.parametrize("kwargs, word", [({"bits": 1}, "bits"), ({"bits": 8.0}, "bits"), ({"axis": 3}, "axis")])
+def test_quantizer_bad_arguments(kwargs, word):
+    with pytest.raises(LabkitError, match=word):
+        quantize_tensor(np.ones((2, 2)), **kwargs)
+
+
+# ---------------------------------------------------------------- mesure
+
+def test_latency_protocol_and_comparison_table():
+    slow = FunctionRunner(lambda x: np.zeros((len(x), 6)), name="lent")
+    stats = measure_latency(slow, np.zeros((4, 3), np.float32), runs=5, warmup=1)
+    assert stats["batch"] == 4 and stats["threads"] == 1 and stats["p90_ms"] >= stats["median_ms"] >= 0
+    x, y = RNG.normal(size=(20, 3)).astype(np.float32), np.zeros(20, dtype=int)
+    table = compare({"a": slow, "b": slow}, x, y, runs=3, warmup=0, batch_sizes=(1, 8), reference="a", progress=False).table
+    assert list(table.index) == ["a", "b"] and table.loc["a", "précision"] == 1.0
+    assert "latence b8 (ms)" in table.columns and "× plus rapide b1" in table.columns
+
+
+def test_measurement_refuses_a_model_in_training_mode_and_unknown_objects():
+    with pytest.raises(LabkitError, match="eval"):
+        TorchRunner(lkt.make_cnn(width=2))
+    with pytest.raises(LabkitError, match="model"):
+        as_runner("modèle.h5")
+    with pytest.raises(LabkitError, match="reference"):
+        compare({"a": FunctionRunner(lambda x: x)}, np.ones((4, 2)), [0, 1, 0, 1], reference="b")
+
+
+# ---------------------------------------------------------------- export et int8
+
+@pytest.fixture(scope="module")
+def trained_cnn():
+    from labkit.datasets import make_pcb_defects
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    train, val = make_pcb_defects(1000, difficulty=0.2, seed=1), make_pcb_defects(300, difficulty=0.2, seed=2)
+    model = lkt.make_cnn(width=16)
+    lkt.fit(model, train.images[:, None], train.labels, val.images[:, None], val.labels, epochs=8, batch_size=64, lr=3e-3, progress=False)
+    return model.eval(), train.images[:, None], val.images[:, None], val.labels
+
+
+def test_onnx_export_matches_pytorch_and_int8_is_smaller_and_as_accurate(trained_cnn, tmp_path):
+    model, x_train, x_val, y_val = trained_cnn
+    fp32 = export_onnx(model, torch.from_numpy(x_val[:4]), tmp_path / "m.onnx")
+    assert np.abs(TorchRunner(model)(x_val[:16]) - OnnxRunner(fp32)(x_val[:16])).max() < 1e-4
+    int8 = quantize_onnx_static(fp32, x_train[:128], tmp_path / "m_int8.onnx")
+    # Sur un si petit modèle, le graphe ONNX pèse autant que les poids : le gain reste net, sans atteindre 4×.
+    assert int8.stat().st_size < fp32.stat().st_size / 1.8
+    reference = accuracy(TorchRunner(model), x_val, y_val)
+    assert reference > 0.5, "le modèle de test doit avoir appris quelque chose"
+    assert abs(accuracy(OnnxRunner(int8), x_val, y_val) - reference) <= 0.03
+
+
+def test_export_and_calibration_errors(trained_cnn, tmp_path):
+    model, x_train, *_ = trained_cnn
+    with pytest.raises(LabkitError, match="example_input"):
+        export_onnx(model, torch.zeros(1, 1, 64, 64), tmp_path / "x.onnx")
+    model.train()
+    with pytest.raises(LabkitError, match="eval"):
+        export_onnx(model, torch.zeros(2, 1, 64, 64), tmp_path / "x.onnx")
+    model.eval()
+    path = export_onnx(model, torch.zeros(2, 1, 64, 64), tmp_path / "ok.onnx")
+    with pytest.raises(LabkitError, match="calibration_data"):
+        quantize_onnx_static(path, x_train[:0], tmp_path / "q.onnx")
+    with pytest.raises(LabkitError, match="onnx_path"):
+        quantize_onnx_static(tmp_path / "absent.onnx", x_train[:32], tmp_path / "q.onnx")
+
+
+# ---------------------------------------------------------------- élagage
+
+def test_global_pruning_reaches_the_sparsity_and_masks_survive_fine_tuning(trained_cnn):
+    model, x_train, x_val, y_val = trained_cnn
+    pruned = lkt.make_cnn(width=16)
+    pruned.load_state_dict(model.state_dict())
+    global_magnitude_prune(pruned, 0.8)
+    lkt.fit(pruned, x_train[:128], np.zeros(128, dtype=int), x_val[:32], y_val[:32] * 0, epochs=1, progress=False)
+    remove_masks(pruned)
+    assert sparsity(pruned) == pytest.approx(0.8, abs=0.01)
+    assert not any(name.endswith("_mask") for name, _ in pruned.named_buffers())
+
+
+def test_channel_pruning_removes_channels_and_keeps_the_interface(trained_cnn):
+    model, _, x_val, _ = trained_cnn
+    slim = prune_channels(model, 0.5)
+    convs = [m for m in slim if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in convs] == [8, 16, 16]
+    assert lkt.count_parameters(slim) < lkt.count_parameters(model) / 3
+    assert slim(torch.from_numpy(x_val[:3])).shape == (3, 6)
+    assert lkt.count_parameters(model) > lkt.count_parameters(slim)  # l'original n'est pas modifié
+    with pytest.raises(LabkitError, match="LSTM"):
+        prune_channels(torch.nn.Sequential(torch.nn.LSTM(3, 3)), 0.5)
+
+
+@pytest.mark.parametrize("value", [1.0, -0.1, 2])
+def test_sparsity_outside_the_interval_is_refused(value):
+    with pytest.raises(LabkitError, match="sparsity"):
+        global_magnitude_prune(lkt.make_cnn(width=2), value)
+
+
+# ---------------------------------------------------------------- distillation
+
+def test_distillation_loss_limits():
+    logits = torch.tensor([[3.0, 0.5, -1.0], [0.0, 2.0, 1.0]])
+    labels = torch.tensor([0, 1])
+    assert float(distillation_loss(logits, logits, labels, alpha=1.0)) == pytest.approx(0.0, abs=1e-6)
+    ce = torch.nn.functional.cross_entropy(logits, labels)
+    assert float(distillation_loss(logits, logits * 0, labels, alpha=0.0)) == pytest.approx(float(ce))
+    with pytest.raises(LabkitError, match="temperature"):
+        distillation_loss(logits, logits, labels, temperature=0)
+    with pytest.raises(LabkitError, match="classes"):
+        distillation_loss(logits, logits[:, :2], labels)
+
+
+def test_distill_trains_the_student_and_leaves_the_teacher_untouched(trained_cnn):
+    teacher, x_train, x_val, y_val = trained_cnn
+    before = {k: v.clone() for k, v in teacher.state_dict().items()}
+    student = lkt.make_cnn(width=2)
+    history = distill(student, teacher, x_train[:200], np.zeros(200, dtype=int), x_val[:50], y_val[:50], epochs=1, progress=False)
+    assert history.epochs == 1
+    assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
+
+
+# ---------------------------------------------------------------- banc d'essai réduit
+
+def test_small_benchmark_runs_and_checks_sizes_sparsity_and_accuracy(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import optimization
+
+    result = optimization.run(optimization.SMALL, tmp_path, progress=False)
+    t = result["comparison"].table
+    assert result["sparsity"] >= 0.8
+    assert t.loc["int8 (ONNX Runtime)", "taille (ko)"] < t.loc["fp32 (ONNX Runtime)", "taille (ko)"] / 1.8
+    assert t.loc["élagué + int8 (ONNX Runtime)", "zippé (ko)"] < t.loc["int8 (ONNX Runtime)", "zippé (ko)"]
+    assert t.loc["élève distillé (PyTorch)", "paramètres"] * 10 <= t.loc["fp32 (PyTorch)", "paramètres"]
+    assert t.loc["fp32 (PyTorch)", "précision"] == pytest.approx(result["accuracy_check"], abs=1e-9)
+    assert t.loc["fp32 (PyTorch)", "précision"] > 0.5
+    assert abs(t.loc["int8 (ONNX Runtime)", "précision"] - t.loc["fp32 (ONNX Runtime)", "précision"]) <= 0.03
+    assert len(optimization.verdicts(result)) == len(optimization.TARGETS)
+
+
+def test_transfer_images_must_match_the_training_images(trained_cnn):
+    from labkit.optimize.distill import with_teacher_labels
+
+    teacher, x_train, _, _ = trained_cnn
+    x, y = with_teacher_labels(teacher, x_train[:10], np.arange(10) % 6, x_train[10:15])
+    assert x.shape == (15, 1, 64, 64) and y[:10].tolist() == (np.arange(10) % 6).tolist() and len(y) == 15
+    with pytest.raises(LabkitError, match="x_transfer"):
+        with_teacher_labels(teacher, x_train[:10], np.zeros(10, dtype=int), np.zeros((3, 1, 32, 32), np.float32))
