@@ -70,9 +70,9 @@ def _zip_size(payload: bytes) -> int:
 class TorchRunner(Runner):
     """Un ``torch.nn.Module`` en mode évaluation, exécuté sans gradient.
 
-    La taille est celle du module entier sauvegardé (``torch.save``) : un modèle
-    élagué structurellement a des couches plus petites, que le ``state_dict`` seul ne
-    suffirait pas à reconstruire.
+    La taille est celle du ``state_dict`` sauvegardé (``torch.save``) : les poids, sans
+    le code. Un modèle élagué structurellement a des couches plus petites ; pour le
+    recharger, sauvegardez le module entier, car ses formes ont changé.
     """
 
     engine = "PyTorch (eager)"
