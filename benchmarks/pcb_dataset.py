@@ -15,8 +15,6 @@ cours »). Protocole :
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -26,19 +24,11 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> str:
-    import numpy
-    import torch
+    from labkit.optimize.measure import environment
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} cœurs visibles ; Python {platform.python_version()}, NumPy {numpy.__version__}, "
-            f"PyTorch {torch.__version__}")
+    env = environment()
+    return (f"{env['processeur']}, {env['cœurs']} cœurs visibles ; Python {env['python']}, NumPy {env['numpy']}, "
+            f"PyTorch {env.get('torch')}")
 
 
 def generation_speed(repeats: int) -> tuple[float, float, float]:
