@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml environment.yml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	sed -n 's/^ *- *\([A-Za-z0-9_.-]*==[^ ]*\) *$$/\1/p' environment.yml > $(VENV)/constraints.txt
-	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e ".[torch,optimize,course,dev]"
+	$(BIN)/python -m pip install --quiet -c $(VENV)/constraints.txt -e ".[torch,optimize,tf,course,dev]"
 	touch $(STAMP)
 
 release: install

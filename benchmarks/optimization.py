@@ -1,4 +1,4 @@
-"""Banc d'essai de l'optimisation : quantification, élagage, distillation, sur les images de PCB.
+"""Banc d'essai de l'optimisation : quantification, QAT, élagage, distillation, sur les images de PCB.
 
     .venv/bin/python benchmarks/optimization.py            # configuration complète (< 15 min, 2 cœurs)
     .venv/bin/python benchmarks/optimization.py --small    # configuration réduite (tests)
@@ -6,7 +6,9 @@
 Un professeur (``make_cnn``) est entraîné, puis chaque technique est appliquée et
 mesurée avec le protocole de :mod:`labkit.optimize.measure` : un fil, échauffement,
 médianes. Chaque variante est comparée au fp32 **exécuté par le même moteur**
-(ONNX Runtime contre ONNX Runtime, PyTorch eager contre PyTorch eager). Écrit
+(ONNX Runtime contre ONNX Runtime, PyTorch eager contre PyTorch eager, LiteRT contre
+LiteRT). Le chemin LiteRT part du **même professeur**, copié en Keras 3
+(:func:`labkit.keras.from_torch`, vérifié à 1e-4 près) puis converti par Keras. Écrit
 ``benchmarks/results/optimization.md`` et ``optimization.png`` (``--small`` :
 ``optimization_small.*``, non versionnés), avec la machine et le verdict de chaque objectif.
 """
@@ -22,13 +24,16 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results"
 
 FULL = dict(n_train=3000, n_val=1000, n_transfer=6000, difficulty=0.5, teacher_width=48, teacher_epochs=10, student_width=8,
-            student_epochs=24, finetune_epochs=4, runs=50, sparsity=0.8, keep_ratio=0.5)
+            student_epochs=24, finetune_epochs=4, n_qat=1500, qat_epochs=1, low_bits=3, low_bits_epochs=1, runs=40, sparsity=0.8,
+            keep_ratio=0.5)
 SMALL = dict(n_train=1000, n_val=300, n_transfer=1000, difficulty=0.2, teacher_width=16, teacher_epochs=8, student_width=4,
-             student_epochs=2, finetune_epochs=1, runs=5, sparsity=0.8, keep_ratio=0.5)
+             student_epochs=2, finetune_epochs=1, n_qat=1000, qat_epochs=1, low_bits=3, low_bits_epochs=1, runs=5, sparsity=0.8,
+             keep_ratio=0.5)
 
 #: Objectifs de l'issue 4 : (description, fonction du tableau de résultats → (valeur lue, atteint ?)).
 TARGETS = {
     "int8 ONNX Runtime : ≥ 3,5× plus petit, ≥ 2× plus rapide (b1 et b64), ≤ 1 point perdu": "int8",
+    "int8 LiteRT (Keras 3) : ≥ 3,5× plus petit, ≥ 2× plus rapide (b1 et b64), ≤ 1 point perdu": "litert",
     "élagage non structuré : ≥ 80 % de zéros, ≤ 1 point perdu, ≥ 3× plus petit zippé": "sparse",
     "élagage structuré : ≥ 1,5× plus rapide en b1, ≤ 1 point perdu": "channels",
     "distillation : élève ≥ 10× plus petit, comble ≥ la moitié de l'écart": "distill",
@@ -45,9 +50,10 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     from labkit.datasets import make_pcb_defects
     from labkit.optimize.distill import distill
     from labkit.optimize.export import export_onnx
-    from labkit.optimize.measure import OnnxRunner, TorchRunner, accuracy, compare
+    from labkit.optimize.measure import LiteRTRunner, OnnxRunner, TorchRunner, accuracy, compare
     from labkit.optimize.prune import global_magnitude_prune, prune_channels, remove_masks, sparsity
-    from labkit.optimize.quantize import quantize_onnx_static
+    from labkit.optimize.qat import calibrate, convert_qat, prepare_qat
+    from labkit.optimize.quantize import quantize_onnx_dynamic, quantize_onnx_static
 
     c = config
     labkit.init(seed=0, threads=2, verbose=False)
@@ -72,6 +78,37 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     # int8 statique, ONNX Runtime (QDQ), calibré sur 256 images d'entraînement.
     fp32_onnx = export_onnx(teacher, torch.from_numpy(x_val[:8]), out_dir / "teacher_fp32.onnx")
     int8_onnx = timed("int8", lambda: quantize_onnx_static(fp32_onnx, x_train[:256], out_dir / "teacher_int8.onnx"))
+    # Le piège : int8 « dynamique » (activations quantifiées à la volée) sur des convolutions.
+    dynamic_onnx = quantize_onnx_dynamic(fp32_onnx, out_dir / "teacher_dynamic.onnx")
+
+    # Le même professeur en Keras 3, exporté en LiteRT : fp32, float16, dynamique, int8 calibré.
+    from labkit import keras as lkk
+    from labkit.optimize.litert import export_litert
+
+    def litert_exports():
+        keras_teacher = lkk.from_torch(teacher, input_shape=x_train.shape[2:] + (1,))
+        calibration = x_train[:256].transpose(0, 2, 3, 1)
+        return {mode or "fp32": export_litert(keras_teacher, out_dir / f"teacher_{mode or 'fp32'}.tflite", quantize=mode,
+                                              calibration_data=calibration if mode == "int8" else None)
+                for mode in (None, "float16", "dynamic", "int8")}
+
+    litert = timed("LiteRT", litert_exports)
+
+    # QAT à 8 bits puis vrai int8 (ONNX Runtime) ; et, à très peu de bits, PTQ contre QAT en simulation.
+    def quantization_aware(bits, epochs):
+        model = prepare_qat(teacher, bits=bits)
+        calibrate(model, x_train[:256])
+        ptq = accuracy(TorchRunner(model), x_test, test.labels)
+        # Le QAT part d'un modèle entraîné : une partie des images d'entraînement suffit.
+        lkt.fit(model, x_train[: c["n_qat"]], train.labels[: c["n_qat"]], x_val, val.labels, epochs=epochs,
+                description=f"QAT {bits} bits",
+                **{**fit, "lr": 3e-4})
+        return model, ptq, accuracy(TorchRunner(model), x_test, test.labels)
+
+    qat_model, _, _ = timed("QAT 8 bits", lambda: quantization_aware(8, c["qat_epochs"]))
+    qat_fp32 = export_onnx(convert_qat(qat_model), torch.from_numpy(x_val[:8]), out_dir / "qat_fp32.onnx")
+    qat_onnx = quantize_onnx_static(qat_fp32, x_train[:256], out_dir / "qat_int8.onnx")
+    _, low_ptq, low_qat = timed(f"QAT {c['low_bits']} bits", lambda: quantization_aware(c["low_bits"], c["low_bits_epochs"]))
 
     # Élagage global non structuré, réentraîné avec les masques, puis rendu définitif.
     sparse = lkt.make_cnn(width=c["teacher_width"])
@@ -121,7 +158,13 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         "élève, étiquettes du professeur (PyTorch)": TorchRunner(students["pseudo"], "élève pseudo-étiquettes"),
         "fp32 (ONNX Runtime)": OnnxRunner(fp32_onnx, "fp32"),
         "int8 (ONNX Runtime)": OnnxRunner(int8_onnx, "int8"),
+        "int8 dynamique (ONNX Runtime)": OnnxRunner(dynamic_onnx, "int8 dynamique"),
+        "QAT puis int8 (ONNX Runtime)": OnnxRunner(qat_onnx, "QAT int8"),
         "élagué + int8 (ONNX Runtime)": OnnxRunner(combined_onnx, "élagué + int8"),
+        "fp32 (LiteRT)": LiteRTRunner(litert["fp32"], "fp32"),
+        "float16 (LiteRT)": LiteRTRunner(litert["float16"], "float16"),
+        "int8 dynamique (LiteRT)": LiteRTRunner(litert["dynamic"], "int8 dynamique"),
+        "int8 (LiteRT)": LiteRTRunner(litert["int8"], "int8"),
     }
     comparison = compare(variants, x_test, test.labels, runs=c["runs"], warmup=max(2, c["runs"] // 10), threads=1,
                          progress=progress)
@@ -129,7 +172,8 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     table["paramètres"] = [sum(p.numel() for p in m.model.parameters()) if hasattr(m, "model") else np.nan
                            for m in variants.values()]
     return {"comparison": comparison, "timings": timings, "sparsity": sparsity(sparse),
-            "accuracy_check": accuracy(OnnxRunner(fp32_onnx), x_test, test.labels)}
+            "accuracy_check": accuracy(OnnxRunner(fp32_onnx), x_test, test.labels),
+            "low_bits": {"bits": c["low_bits"], "ptq": low_ptq, "qat": low_qat, "fp32": accuracy(TorchRunner(teacher), x_test, test.labels)}}
 
 
 def verdicts(result: dict) -> list[tuple[str, str, bool]]:
@@ -141,6 +185,12 @@ def verdicts(result: dict) -> list[tuple[str, str, bool]]:
     size, b1, b64 = ort["taille (ko)"] / int8["taille (ko)"], ort["latence b1 (ms)"] / int8["latence b1 (ms)"], ort["latence b64 (ms)"] / int8["latence b64 (ms)"]
     loss = (ort["précision"] - int8["précision"]) * 100
     out.append(("int8", f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
+                size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1))
+    lite, lite_int8 = t.loc["fp32 (LiteRT)"], t.loc["int8 (LiteRT)"]
+    size, b1, b64 = (lite["taille (ko)"] / lite_int8["taille (ko)"], lite["latence b1 (ms)"] / lite_int8["latence b1 (ms)"],
+                     lite["latence b64 (ms)"] / lite_int8["latence b64 (ms)"])
+    loss = (lite["précision"] - lite_int8["précision"]) * 100
+    out.append(("litert", f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
                 size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1))
     sp = t.loc["élagué 80 % (PyTorch)"]
     zipped, loss = pt["zippé (ko)"] / sp["zippé (ko)"], (pt["précision"] - sp["précision"]) * 100
@@ -176,11 +226,13 @@ def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
     comparison = result["comparison"]
     env = comparison.environment
     checks = dict((key, (text, ok)) for key, text, ok in verdicts(result))
+    low = result["low_bits"]
     lines = [
         "# Banc d'essai de l'optimisation",
         "",
         f"Machine : {env['processeur']}, {env['cœurs']} cœurs ; Python {env['python']}, NumPy {env['numpy']}, "
-        f"PyTorch {env.get('torch')}, ONNX Runtime {env.get('onnxruntime')}. Latences sur **un fil**, "
+        f"PyTorch {env.get('torch')}, ONNX Runtime {env.get('onnxruntime')}, TensorFlow {env.get('tensorflow')}, "
+        f"Keras {env.get('keras')}, LiteRT {env.get('litert')}. Latences sur **un fil**, "
         f"médiane de {config['runs']} exécutions après échauffement ; {config['n_val']} images de test d'une autre graine.",
         "",
         f"Configuration : {config}. Durée totale : {seconds / 60:.1f} min.",
@@ -192,6 +244,23 @@ def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
         "| objectif | mesuré | atteint |",
         "|---|---|---|",
         *[f"| {goal} | {checks[key][0]} | {'✅' if checks[key][1] else '❌'} |" for goal, key in TARGETS.items()],
+        "",
+        f"## Très peu de bits : post-entraînement contre QAT ({low['bits']} bits, simulation)",
+        "",
+        f"Poids et activations arrondis à {low['bits']} bits (quantification simulée de `labkit.optimize.qat`), "
+        f"précision sur les images de test. Aucun moteur n'exécute ces modèles plus vite : la question est la précision.",
+        "",
+        "| modèle | précision |",
+        "|---|---|",
+        f"| fp32 | {low['fp32']:.3f} |",
+        f"| {low['bits']} bits après entraînement (PTQ, calibré) | {low['ptq']:.3f} |",
+        f"| {low['bits']} bits après {config['low_bits_epochs']} époque(s) de QAT | {low['qat']:.3f} |",
+        "",
+        "## Durées des étapes",
+        "",
+        "| étape | durée (s) |",
+        "|---|---|",
+        *[f"| {stage} | {seconds:.0f} |" for stage, seconds in result["timings"].items()],
     ]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.md"

@@ -42,13 +42,31 @@ def check_equal(actual, expected, what: str) -> None:
 
 
 def check_close(actual, expected, what: str, *, tolerance: float = 1e-6) -> None:
-    """Vérifie ``|actual - expected| <= tolerance``."""
+    """Vérifie ``|actual - expected| <= tolerance`` ; nombres, listes ou tableaux (élément par élément).
+
+    >>> check_close([0.5, 1.0], [0.5, 1.0 + 1e-9], "les rappels")
+    ✅ les rappels : correct.
+    """
+    import numpy as np
+
     try:
-        close = math.isclose(float(actual), float(expected), rel_tol=0, abs_tol=tolerance)
+        got, want = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
     except (TypeError, ValueError):
-        raise AssertionError(f"❌ {what} : on attend un nombre, reçu {actual!r}.") from None
-    if not close:
-        raise AssertionError(f"❌ {what} : on attend {expected:.4g} (à {tolerance:g} près), reçu {float(actual):.4g}.")
+        raise AssertionError(f"❌ {what} : on attend des nombres, reçu {actual!r:.80}.") from None
+    if got.ndim == 0 and want.ndim == 0:
+        if not math.isclose(float(got), float(want), rel_tol=0, abs_tol=tolerance):
+            raise AssertionError(f"❌ {what} : on attend {float(want):.4g} (à {tolerance:g} près), reçu {float(got):.4g}.")
+        _ok(what)
+        return
+    if got.shape != want.shape:
+        raise AssertionError(f"❌ {what} : on attend la forme {want.shape}, reçu {got.shape}.")
+    gap = np.abs(got - want)
+    if not np.all(gap <= tolerance):  # NaN compris
+        worst = int(np.nanargmax(gap)) if np.isfinite(gap).any() else 0
+        raise AssertionError(
+            f"❌ {what} : écart de {gap.flat[worst]:.4g} à la position {np.unravel_index(worst, gap.shape)} "
+            f"(on attend {want.flat[worst]:.4g}, reçu {got.flat[worst]:.4g} ; tolérance {tolerance:g})."
+        )
     _ok(what)
 
 

@@ -168,6 +168,59 @@ def test_distill_trains_the_student_and_leaves_the_teacher_untouched(trained_cnn
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
 
 
+# ---------------------------------------------------------------- quantification simulée et QAT
+
+def test_folding_batch_norm_keeps_the_outputs(trained_cnn):
+    from labkit.optimize.qat import fold_batch_norm
+
+    model, _, x_val, _ = trained_cnn
+    folded = fold_batch_norm(model)
+    x = torch.from_numpy(x_val[:32])
+    with torch.inference_mode():
+        assert torch.allclose(model(x), folded(x), atol=1e-4)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())  # l'original est intact
+    with pytest.raises(LabkitError, match="mode entraînement"):
+        fold_batch_norm(lkt.make_cnn(width=2))
+
+
+@pytest.mark.parametrize("bits", [3, 8])
+def test_qat_model_puts_weights_on_the_grid_and_converts_back(trained_cnn, bits):
+    from labkit.optimize.qat import QATConv2d, QATLinear, calibrate, convert_qat, prepare_qat
+
+    model, x_train, x_val, _ = trained_cnn
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    prepared = prepare_qat(model, bits=bits)
+    calibrate(prepared, x_train[:64])
+    plain = convert_qat(prepared)
+    convs = [m for m in plain.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert convs and not any(isinstance(m, (QATConv2d, QATLinear)) for m in plain.modules())
+    for conv in convs:
+        for channel in conv.weight.detach():
+            assert len(torch.unique(channel)) <= 2**bits - 1
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with torch.inference_mode():
+        simulated, converted = prepared(torch.from_numpy(x_val[:64])), plain(torch.from_numpy(x_val[:64]))
+    agreement = (simulated.argmax(1) == converted.argmax(1)).float().mean()
+    assert agreement > (0.95 if bits == 8 else 0.5)
+
+
+def test_qat_errors_are_explicit(trained_cnn):
+    from labkit.optimize.qat import calibrate, convert_qat, prepare_qat
+
+    model, x_train, _, _ = trained_cnn
+    with pytest.raises(LabkitError, match="bits"):
+        prepare_qat(model, bits=1)
+    with pytest.raises(LabkitError, match="prepare_qat"):
+        calibrate(model, x_train[:8])
+    with pytest.raises(LabkitError, match="prepare_qat"):
+        convert_qat(model)
+    with pytest.raises(LabkitError, match="non vide"):
+        calibrate(prepare_qat(model), x_train[:0])
+    with pytest.raises(LabkitError, match="Conv2d ou Linear"):
+        prepare_qat(torch.nn.Sequential(torch.nn.ReLU()).eval())
+
+
 # ---------------------------------------------------------------- banc d'essai réduit
 
 def test_small_benchmark_runs_and_checks_sizes_sparsity_and_accuracy(tmp_path):
@@ -184,6 +237,13 @@ def test_small_benchmark_runs_and_checks_sizes_sparsity_and_accuracy(tmp_path):
     assert t.loc["fp32 (PyTorch)", "précision"] > 0.5
     assert abs(t.loc["int8 (ONNX Runtime)", "précision"] - t.loc["fp32 (ONNX Runtime)", "précision"]) <= 0.03
     assert len(optimization.verdicts(result)) == len(optimization.TARGETS)
+    # LiteRT : le même professeur, mêmes prédictions en fp32 ; int8 plus petit.
+    assert t.loc["fp32 (LiteRT)", "précision"] == pytest.approx(t.loc["fp32 (PyTorch)", "précision"], abs=0.005)
+    assert t.loc["int8 (LiteRT)", "taille (ko)"] < t.loc["fp32 (LiteRT)", "taille (ko)"] / 2.5
+    assert abs(t.loc["int8 (LiteRT)", "précision"] - t.loc["fp32 (LiteRT)", "précision"]) <= 0.03
+    # À 3 bits, l'arrondi après entraînement coûte cher et le QAT en rattrape une partie.
+    low = result["low_bits"]
+    assert low["ptq"] < low["fp32"] - 0.1 and low["qat"] > low["ptq"] + 0.1
 
 
 def test_transfer_images_must_match_the_training_images(trained_cnn):

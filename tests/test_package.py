@@ -10,7 +10,7 @@ import labkit
 
 def test_import_labkit_pulls_in_no_framework():
     code = (
-        "import sys, labkit, labkit.datasets, labkit.diagnosis, labkit.checks, labkit.plotting;"
+        "import sys, labkit, labkit.datasets, labkit.diagnosis, labkit.checks, labkit.plotting, labkit.optimize.measure;"
         "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

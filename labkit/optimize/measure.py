@@ -1,4 +1,4 @@
-"""Protocole de mesure : taille, latence, précision — le même pour PyTorch et ONNX Runtime.
+"""Protocole de mesure : taille, latence, précision — le même pour PyTorch, ONNX Runtime et LiteRT.
 
 Règles (la page « Mesurer honnêtement » du site les explique) : nombre de fils fixé (1 par défaut),
 échauffement, médiane et 90ᵉ centile sur assez d'exécutions, environnement noté,
@@ -145,17 +145,78 @@ class OnnxRunner(Runner):
         return _zip_size(self.path.read_bytes())
 
 
+class LiteRTRunner(Runner):
+    """Un modèle LiteRT (``.tflite``) exécuté par l'interpréteur d'``ai-edge-litert``.
+
+    Accepte les images du cours rangées (N, C, H, W) comme celles de Keras (N, H, W, C) :
+    elles sont transposées si c'est ce que le modèle attend. L'interpréteur a des formes
+    fixes ; un lot d'une autre taille le redimensionne (une fois par taille).
+    """
+
+    engine = "LiteRT"
+
+    def __init__(self, path, name: str = "LiteRT", threads: int = 1):
+        path = Path(path)
+        if not path.is_file():
+            raise LabkitError(f"`path` : fichier LiteRT introuvable : {path}")
+        self.path, self.name = path, name
+        self.set_threads(threads)
+
+    def set_threads(self, threads: int) -> None:
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ImportError:
+            raise LabkitError(
+                "L'interpréteur LiteRT manque : installez-le avec pip install \"ameliorer-dl[tf]\" (paquet ai-edge-litert)."
+            ) from None
+        self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.output = self.interpreter.get_output_details()[0]
+        self.example_shape = tuple(int(d) for d in self.input["shape"][1:])
+
+    def _arrange(self, x: np.ndarray) -> np.ndarray:
+        if tuple(x.shape[1:]) == self.example_shape:
+            return x
+        if x.ndim == 4 and tuple(x.shape[1:]) == (self.example_shape[2], *self.example_shape[:2]):
+            return x.transpose(0, 2, 3, 1)
+        raise LabkitError(f"Le modèle LiteRT attend des exemples de forme {self.example_shape}, reçu {tuple(x.shape[1:])}.")
+
+    def __call__(self, x):
+        x = np.ascontiguousarray(self._arrange(np.asarray(x, dtype=np.float32)))
+        if int(self.input["shape"][0]) != len(x):
+            self.interpreter.resize_tensor_input(self.input["index"], [len(x), *self.example_shape])
+            self.interpreter.allocate_tensors()
+            self.input = self.interpreter.get_input_details()[0]
+            self.output = self.interpreter.get_output_details()[0]
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output["index"]).copy()
+
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def zipped_bytes(self) -> int:
+        return _zip_size(self.path.read_bytes())
+
+
 def as_runner(model, name: str | None = None) -> Runner:
-    """Accepte un :class:`Runner`, un ``torch.nn.Module`` ou un chemin de fichier ``.onnx``."""
+    """Accepte un :class:`Runner`, un ``torch.nn.Module`` ou un chemin de fichier ``.onnx`` ou ``.tflite``."""
     if isinstance(model, Runner):
         return model
     if isinstance(model, (str, Path)) and str(model).endswith(".onnx"):
         return OnnxRunner(model, name=name or Path(model).stem)
+    if isinstance(model, (str, Path)) and str(model).endswith(".tflite"):
+        return LiteRTRunner(model, name=name or Path(model).stem)
     if type(model).__module__.startswith("torch") or hasattr(model, "state_dict"):
         return TorchRunner(model, name=name or type(model).__name__)
     raise LabkitError(
-        f"`model` doit être un torch.nn.Module, un chemin vers un fichier .onnx ou un Runner de labkit, reçu {type(model).__name__}."
+        f"`model` doit être un torch.nn.Module, un chemin vers un fichier .onnx ou .tflite, ou un Runner de labkit, reçu {type(model).__name__}."
     )
+
+
+_ENGINES = {"torch": ("torch",), "onnxruntime": ("onnxruntime",), "tensorflow": ("tensorflow", "tensorflow-cpu"),
+            "keras": ("keras",), "litert": ("ai-edge-litert",)}
 
 
 def environment() -> dict:
@@ -169,11 +230,16 @@ def environment() -> dict:
     except OSError:
         pass
     info = {"processeur": cpu, "cœurs": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__}
-    for module in ("torch", "onnxruntime"):
-        try:
-            info[module] = __import__(module).__version__
-        except ImportError:
-            pass
+    # Versions lues dans les métadonnées : noter l'environnement n'importe aucun cadre.
+    from importlib.metadata import PackageNotFoundError, version
+
+    for key, distributions in _ENGINES.items():
+        for distribution in distributions:
+            try:
+                info[key] = version(distribution)
+                break
+            except PackageNotFoundError:
+                pass
     return info
 
 
