@@ -20,7 +20,7 @@ from torch import nn
 
 from ._validation import LabkitError, check_float, check_int
 
-__all__ = ["History", "make_mlp", "make_cnn", "random_shift", "random_dihedral", "fit", "evaluate", "predict", "count_parameters"]
+__all__ = ["History", "make_mlp", "make_cnn", "random_shift", "random_dihedral", "random_camera", "fit", "evaluate", "predict", "count_parameters"]
 
 
 def _as_inputs(x, name: str) -> torch.Tensor:
@@ -128,6 +128,48 @@ def random_shift(images: torch.Tensor, generator: torch.Generator | None = None,
     padded = nn.functional.pad(images, (max_shift, max_shift, max_shift, max_shift))
     offsets = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator)
     return torch.stack([padded[i, ..., dy : dy + h, dx : dx + w] for i, (dy, dx) in enumerate(offsets.tolist())])
+
+
+def random_camera(
+    images: torch.Tensor,
+    generator: torch.Generator | None = None,
+    *,
+    brightness: float = 0.1,
+    contrast: float = 0.3,
+    blur: float = 0.3,
+    noise: float = 0.1,
+) -> torch.Tensor:
+    """Augmentation : chaque image comme prise par une autre caméra (notebook 02).
+
+    Tirés au hasard, image par image : un contraste multiplié par un facteur de
+    ``[1 − contrast, 1 + contrast]``, une luminosité décalée de ``[−brightness, brightness]``,
+    un flou 3×3 avec la probabilité ``blur``, un bruit gaussien d'écart-type dans
+    ``[0, noise]``. Le défaut, lui, ne change pas : le modèle apprend à ne pas
+    dépendre de la caméra. Images (N, C, H, W). Les réglages par défaut couvrent la
+    ``NEW_CAMERA`` du cours ; plus forts, ils ralentissent l'apprentissage sans gagner
+    en production (mesuré au notebook 02).
+
+    >>> out = random_camera(torch.zeros(4, 1, 8, 8), torch.Generator().manual_seed(0))
+    >>> tuple(out.shape)
+    (4, 1, 8, 8)
+    """
+    if images.ndim != 4:
+        raise LabkitError(f"`images` doit être un lot (N, C, H, W), reçu la forme {tuple(images.shape)}.")
+    n, channels = images.shape[:2]
+    shape = (n, 1, 1, 1)
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return low + (high - low) * torch.rand(shape, generator=generator)
+
+    mean = images.mean(dim=(1, 2, 3), keepdim=True)
+    out = (images - mean) * uniform(1 - contrast, 1 + contrast) + mean + uniform(-brightness, brightness)
+    blurred = torch.rand(n, generator=generator) < blur
+    if blurred.any():
+        kernel = torch.tensor([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]) / 16
+        kernel = kernel.expand(channels, 1, 3, 3).to(images.dtype)
+        padded = nn.functional.pad(out[blurred], (1, 1, 1, 1), mode="replicate")
+        out[blurred] = nn.functional.conv2d(padded, kernel, groups=channels)
+    return out + uniform(0, noise) * torch.randn(out.shape, generator=generator)
 
 
 def random_dihedral(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -120,3 +120,58 @@ def test_feedback_is_generated_without_hidden_test_code(graded):
         assert "_reference = make_overfitting_case" not in html, page
         if page.parts[-3] == "solution":
             assert "_baseline_val" not in html
+
+
+# ---------------------------------------------------------------- notebook 02
+
+ASSIGNMENT_02 = "02_problemes_donnees"
+POINTS_02 = {"ex1_tests": 3, "ex2_tests": 4, "ex3_tests": 3, "ex4_tests": 3}
+
+# Erreur classique : découper photo par photo au lieu de carte par carte.
+WRONG_GROUP_SPLIT = '''def group_split(groups, val_fraction=0.25, seed=0):
+    """Erreur volontaire : les exemples sont tirés un par un, les groupes sont coupés en deux."""
+    groups = np.asarray(groups)
+    order = np.random.default_rng(seed).permutation(len(groups))
+    n_val = int(round(len(groups) * val_fraction))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+'''
+
+# Erreur classique : normaliser avec les statistiques de toutes les données.
+LEAKY_STANDARDIZER = '''def fit_standardizer(x_train):
+    everything = np.concatenate([sensors.x_train, sensors.x_val])
+    return everything.mean(axis=0), everything.std(axis=0)
+
+
+def standardize(x, mean, std):
+    return ((x - mean) / std).astype(np.float32)
+'''
+
+
+@pytest.fixture(scope="module")
+def graded_02(root, tmp_path_factory):
+    course = grading.prepare_course(root, tmp_path_factory.mktemp("course02"), [ASSIGNMENT_02], timeout=60)
+    released = grading.generate_assignment(course, ASSIGNMENT_02)
+    work = tmp_path_factory.mktemp("submissions02")
+    solution = solution_path(root, ASSIGNMENT_02)
+    submissions = {
+        "solution": solution,
+        "untouched": released,
+        "wrong": _variant(solution, {"ex4_group_split": WRONG_GROUP_SPLIT, "ex1_standardize": LEAKY_STANDARDIZER},
+                          work / "wrong.ipynb"),
+    }
+    for student, notebook in submissions.items():
+        grading.submit(course, ASSIGNMENT_02, student, notebook)
+    grading.autograde(course, ASSIGNMENT_02, smoke=True)
+    return grading.read_scores(course, ASSIGNMENT_02)
+
+
+def test_notebook_02_solution_full_untouched_zero(graded_02):
+    assert graded_02["solution"]["max"] == sum(POINTS_02.values())
+    assert graded_02["solution"]["total"] == sum(POINTS_02.values())
+    assert graded_02["untouched"]["total"] == 0
+
+
+def test_notebook_02_wrong_split_and_leaky_normalization_lose_their_points_only(graded_02):
+    cells = graded_02["wrong"]["cells"]
+    assert cells["ex1_tests"] == 0 and cells["ex4_tests"] == 0
+    assert cells["ex2_tests"] == POINTS_02["ex2_tests"] and cells["ex3_tests"] == POINTS_02["ex3_tests"]

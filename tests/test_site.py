@@ -46,6 +46,16 @@ def test_lesson_shows_figures_and_the_measured_table(site):
     assert "arrêt anticipé" in html and "<table>" in html
 
 
+def test_lesson_02_shows_its_figures_and_measured_tables(site):
+    html = (site / "lecons" / "02-problemes-donnees" / "index.html").read_text(encoding="utf-8")
+    for figure in ("02_cameras.png", "02_stratification.png"):
+        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
+    # Tableaux produits par l'exécution complète du notebook (course/figures/02_*.md).
+    for row in ("normalisé + augmenté", "découpage par carte", "perte pondérée", "optimisme de la validation"):
+        assert row in html
+    assert html.count("<table>") >= 5
+
+
 def test_data_page_shows_the_example_grid_and_the_measured_cases_table(site):
     html = (site / "donnees" / "index.html").read_text(encoding="utf-8")
     for figure in ("donnees_exemples.png", "donnees_cameras.png"):

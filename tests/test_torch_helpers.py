@@ -84,3 +84,17 @@ def test_predict_matches_evaluate_and_keeps_the_training_mode(case):
         lkt.predict(model, case.x_val[:, 0])
     with pytest.raises(LabkitError, match="`model`"):
         lkt.predict("modèle", case.x_val)
+
+
+def test_random_camera_changes_pixels_not_shapes_and_is_reproducible():
+    images = torch.rand(16, 1, 12, 12)
+    before = images.clone()
+    first = lkt.random_camera(images, torch.Generator().manual_seed(0))
+    again = lkt.random_camera(images, torch.Generator().manual_seed(0))
+    assert first.shape == images.shape and torch.equal(first, again)
+    assert not torch.allclose(first, images)
+    assert torch.equal(images, before)  # l'entrée n'est pas modifiée sur place
+    still = lkt.random_camera(images, torch.Generator().manual_seed(0), brightness=0, contrast=0, blur=0, noise=0)
+    assert torch.allclose(still, images, atol=1e-6)
+    with pytest.raises(LabkitError, match="N, C, H, W"):
+        lkt.random_camera(torch.rand(12, 12))
