@@ -168,6 +168,15 @@ def test_distill_trains_the_student_and_leaves_the_teacher_untouched(trained_cnn
     assert all(torch.equal(before[k], v) for k, v in teacher.state_dict().items())
 
 
+def test_runners_name_the_expected_input_shape(trained_cnn, tmp_path):
+    model, _, x_val, _ = trained_cnn
+    onnx_path = export_onnx(model, torch.from_numpy(x_val[:4]), tmp_path / "shape.onnx")
+    with pytest.raises(LabkitError, match=r"attend des exemples de forme \(1, 64, 64\)"):
+        OnnxRunner(onnx_path)(np.zeros((2, 3, 64, 64), np.float32))
+    with pytest.raises(LabkitError, match="refuse des entrées de forme"):
+        TorchRunner(model)(np.zeros((2, 3, 64, 64), np.float32))
+
+
 # ---------------------------------------------------------------- quantification simulée et QAT
 
 def test_folding_batch_norm_keeps_the_outputs(trained_cnn):

@@ -91,8 +91,14 @@ class TorchRunner(Runner):
     def __call__(self, x):
         import torch
 
-        with torch.inference_mode():
-            return self.model(torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))).float().numpy()
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        try:
+            with torch.inference_mode():
+                return self.model(torch.from_numpy(x)).float().numpy()
+        except RuntimeError as error:  # formes incompatibles : le message de PyTorch est en anglais et cryptique
+            raise LabkitError(
+                f"Le modèle « {self.name} » refuse des entrées de forme {tuple(x.shape)} : {str(error).splitlines()[0]}"
+            ) from None
 
     def set_threads(self, threads: int) -> None:
         import torch
@@ -136,7 +142,11 @@ class OnnxRunner(Runner):
         self.input_name = self.session.get_inputs()[0].name
 
     def __call__(self, x):
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(x, dtype=np.float32)})[0]
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        expected = self.session.get_inputs()[0].shape[1:]
+        if x.ndim != len(expected) + 1 or any(isinstance(d, int) and d != got for d, got in zip(expected, x.shape[1:])):
+            raise LabkitError(f"Le modèle ONNX « {self.name} » attend des exemples de forme {tuple(expected)}, reçu {tuple(x.shape[1:])}.")
+        return self.session.run(None, {self.input_name: x})[0]
 
     def size_bytes(self) -> int:
         return self.path.stat().st_size
