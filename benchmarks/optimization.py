@@ -176,22 +176,20 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
             "low_bits": {"bits": c["low_bits"], "ptq": low_ptq, "qat": low_qat, "fp32": accuracy(TorchRunner(teacher), x_test, test.labels)}}
 
 
+def _int8_verdict(key: str, fp32, int8) -> tuple[str, str, bool]:
+    """Taille et vitesse (b1, b64) contre le fp32 du même moteur, points perdus."""
+    size = fp32["taille (ko)"] / int8["taille (ko)"]
+    b1, b64 = (fp32[f"latence {b} (ms)"] / int8[f"latence {b} (ms)"] for b in ("b1", "b64"))
+    loss = (fp32["précision"] - int8["précision"]) * 100
+    return (key, f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
+            size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1)
+
+
 def verdicts(result: dict) -> list[tuple[str, str, bool]]:
     t = result["comparison"].table
-    acc = t["précision"]
     ort, pt = t.loc["fp32 (ONNX Runtime)"], t.loc["fp32 (PyTorch)"]
-    int8 = t.loc["int8 (ONNX Runtime)"]
-    out = []
-    size, b1, b64 = ort["taille (ko)"] / int8["taille (ko)"], ort["latence b1 (ms)"] / int8["latence b1 (ms)"], ort["latence b64 (ms)"] / int8["latence b64 (ms)"]
-    loss = (ort["précision"] - int8["précision"]) * 100
-    out.append(("int8", f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
-                size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1))
-    lite, lite_int8 = t.loc["fp32 (LiteRT)"], t.loc["int8 (LiteRT)"]
-    size, b1, b64 = (lite["taille (ko)"] / lite_int8["taille (ko)"], lite["latence b1 (ms)"] / lite_int8["latence b1 (ms)"],
-                     lite["latence b64 (ms)"] / lite_int8["latence b64 (ms)"])
-    loss = (lite["précision"] - lite_int8["précision"]) * 100
-    out.append(("litert", f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
-                size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1))
+    out = [_int8_verdict("int8", ort, t.loc["int8 (ONNX Runtime)"]),
+           _int8_verdict("litert", t.loc["fp32 (LiteRT)"], t.loc["int8 (LiteRT)"])]
     sp = t.loc["élagué 80 % (PyTorch)"]
     zipped, loss = pt["zippé (ko)"] / sp["zippé (ko)"], (pt["précision"] - sp["précision"]) * 100
     out.append(("sparse", f"{result['sparsity']:.1%} de zéros, {zipped:.2f}× plus petit zippé, {loss:+.1f} point(s) perdus",

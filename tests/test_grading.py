@@ -53,26 +53,27 @@ def _variant(path, replacements, target):
     return target
 
 
+def _graded_course(root, tmp_path_factory, assignment, variants, *, timeout):
+    """Soumet la solution, la version étudiante non touchée et des variantes fautives, puis les corrige."""
+    course = grading.prepare_course(root, tmp_path_factory.mktemp(f"course_{assignment}"), [assignment], timeout=timeout)
+    work = tmp_path_factory.mktemp(f"submissions_{assignment}")
+    solution = solution_path(root, assignment)
+    submissions = {"solution": solution, "untouched": grading.generate_assignment(course, assignment)}
+    for name, replacements in variants.items():
+        submissions[name] = _variant(solution, replacements, work / f"{name}.ipynb")
+    for student, notebook in submissions.items():
+        grading.submit(course, assignment, student, notebook)
+    grading.autograde(course, assignment, smoke=True)
+    return course
+
+
 @pytest.fixture(scope="module")
 def graded(root, tmp_path_factory):
-    course = grading.prepare_course(root, tmp_path_factory.mktemp("course"), [ASSIGNMENT], timeout=20)
-    released = grading.generate_assignment(course, ASSIGNMENT)
-    work = tmp_path_factory.mktemp("submissions")
-    solution = solution_path(root, ASSIGNMENT)
-    submissions = {
-        "solution": solution,
-        "untouched": released,
-        "wrong": _variant(solution, {"ex2_early_stopping": WRONG_EARLY_STOPPING}, work / "wrong.ipynb"),
-        "broken": _variant(
-            solution,
-            {"ex1_classify_history": RAISING_DIAGNOSIS, "ex2_early_stopping": LOOPING_EARLY_STOPPING},
-            work / "broken.ipynb",
-        ),
-        "tampered": _variant(solution, {"ex3_remedies": TAMPERED_REMEDIES}, work / "tampered.ipynb"),
-    }
-    for student, notebook in submissions.items():
-        grading.submit(course, ASSIGNMENT, student, notebook)
-    grading.autograde(course, ASSIGNMENT, smoke=True)
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT, {
+        "wrong": {"ex2_early_stopping": WRONG_EARLY_STOPPING},
+        "broken": {"ex1_classify_history": RAISING_DIAGNOSIS, "ex2_early_stopping": LOOPING_EARLY_STOPPING},
+        "tampered": {"ex3_remedies": TAMPERED_REMEDIES},
+    }, timeout=20)
     feedback = grading.generate_feedback(course, ASSIGNMENT)
     return grading.read_scores(course, ASSIGNMENT), feedback
 
@@ -149,19 +150,9 @@ def standardize(x, mean, std):
 
 @pytest.fixture(scope="module")
 def graded_02(root, tmp_path_factory):
-    course = grading.prepare_course(root, tmp_path_factory.mktemp("course02"), [ASSIGNMENT_02], timeout=60)
-    released = grading.generate_assignment(course, ASSIGNMENT_02)
-    work = tmp_path_factory.mktemp("submissions02")
-    solution = solution_path(root, ASSIGNMENT_02)
-    submissions = {
-        "solution": solution,
-        "untouched": released,
-        "wrong": _variant(solution, {"ex4_group_split": WRONG_GROUP_SPLIT, "ex1_standardize": LEAKY_STANDARDIZER},
-                          work / "wrong.ipynb"),
-    }
-    for student, notebook in submissions.items():
-        grading.submit(course, ASSIGNMENT_02, student, notebook)
-    grading.autograde(course, ASSIGNMENT_02, smoke=True)
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_02, {
+        "wrong": {"ex4_group_split": WRONG_GROUP_SPLIT, "ex1_standardize": LEAKY_STANDARDIZER},
+    }, timeout=60)
     return grading.read_scores(course, ASSIGNMENT_02)
 
 

@@ -177,6 +177,27 @@ def test_runners_name_the_expected_input_shape(trained_cnn, tmp_path):
         TorchRunner(model)(np.zeros((2, 3, 64, 64), np.float32))
 
 
+def test_sparsity_sweep_measures_each_rate_on_a_copy(trained_cnn):
+    from labkit.optimize.prune import sparsity_sweep
+
+    model, x_train, x_val, y_val = trained_cnn
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    score = lambda m: lkt.evaluate(m, x_val, y_val)["accuracy"]  # noqa: E731
+    tuned = []
+    table = sparsity_sweep(model, [0.0, 0.5, 0.95], score, fine_tune=lambda m: tuned.append(m), progress=False)
+    assert table["zéros obtenus"].tolist() == pytest.approx([0.0, 0.5, 0.95], abs=1e-3)
+    assert table.loc[0.0, "précision"] == pytest.approx(score(model))
+    assert table.loc[0.95, "précision"] < table.loc[0.0, "précision"]  # à 95 % de zéros, le modèle casse
+    assert len(tuned) == 3 and "précision après réentraînement" in table
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(LabkitError, match="sparsities"):
+        sparsity_sweep(model, [0.5, 1.0], score)
+    with pytest.raises(LabkitError, match="vide"):
+        sparsity_sweep(model, [], score)
+    with pytest.raises(LabkitError, match="evaluate"):
+        sparsity_sweep(model, [0.5], "précision")
+
+
 # ---------------------------------------------------------------- quantification simulée et QAT
 
 def test_folding_batch_norm_keeps_the_outputs(trained_cnn):

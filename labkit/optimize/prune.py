@@ -5,6 +5,7 @@
   restent attachés pendant le réentraînement (les zéros restent des zéros), puis
   :func:`remove_masks` les rend définitifs. Aucun gain de vitesse : les zéros sont
   toujours multipliés. Le gain est dans la taille **zippée**.
+- :func:`sparsity_sweep` mesure la précision pour plusieurs taux, avant et après réentraînement ;
 - :func:`prune_channels` reconstruit un CNN de :func:`labkit.torch.make_cnn` avec moins
   de canaux (ceux de plus forte norme L1) : le modèle est vraiment plus petit et plus
   rapide.
@@ -59,6 +60,44 @@ def sparsity(model) -> float:
         total += weight.numel()
         zeros += int((weight == 0).sum())
     return zeros / total if total else 0.0
+
+
+def sparsity_sweep(model, sparsities, evaluate, *, fine_tune=None, progress: bool = True):
+    """Précision du modèle élagué à chaque taux de ``sparsities`` (notebook 06), sans toucher ``model``.
+
+    Pour chaque taux : une copie de ``model``, l'élagage global, ``evaluate(copie)`` (une
+    précision), puis, si ``fine_tune`` est donné, ``fine_tune(copie)`` (quelques époques,
+    masques attachés) et une seconde mesure. Renvoie un ``DataFrame`` indexé par le taux visé.
+
+    >>> import torch
+    >>> model = torch.nn.Sequential(torch.nn.Linear(4, 2))
+    >>> sparsity_sweep(model, [0.0, 0.5], lambda m: 1.0, progress=False)["zéros obtenus"].tolist()
+    [0.0, 0.5]
+    """
+    import copy
+
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    if not callable(evaluate):
+        raise LabkitError(f"`evaluate` doit être une fonction f(modèle) -> précision, reçu {evaluate!r}.")
+    if fine_tune is not None and not callable(fine_tune):
+        raise LabkitError(f"`fine_tune` doit être une fonction f(modèle) ou None, reçu {fine_tune!r}.")
+    try:
+        targets = [check_float("sparsities", s, minimum=0, maximum=1, exclusive_maximum=True) for s in sparsities]
+    except TypeError:
+        raise LabkitError(f"`sparsities` doit être une liste de taux dans [0, 1[, reçu {sparsities!r}.") from None
+    if not targets:
+        raise LabkitError("`sparsities` est vide : donnez au moins un taux, par exemple [0.5, 0.8, 0.9].")
+    rows = []
+    for target in tqdm(targets, desc="taux d'élagage", disable=not progress, leave=False):
+        pruned = global_magnitude_prune(copy.deepcopy(model), target)
+        row = {"taux visé": target, "zéros obtenus": sparsity(pruned), "précision": float(evaluate(pruned))}
+        if fine_tune is not None:
+            fine_tune(pruned)
+            row["précision après réentraînement"] = float(evaluate(pruned))
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("taux visé")
 
 
 def prune_channels(model, keep_ratio: float):
