@@ -119,17 +119,33 @@ class TorchRunner(Runner):
         return _zip_size(self._payload())
 
 
-class OnnxRunner(Runner):
+class _FileRunner(Runner):
+    """Un modèle sérialisé dans un fichier : la taille mesurée est celle du fichier."""
+
+    file_kind = "modèle"
+
+    def __init__(self, path, name: str, threads: int = 1):
+        path = Path(path)
+        if not path.is_file():
+            raise LabkitError(f"`path` : fichier {self.file_kind} introuvable : {path}")
+        self.path, self.name = path, name
+        self.set_threads(threads)
+
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    def zipped_bytes(self) -> int:
+        return _zip_size(self.path.read_bytes())
+
+
+class OnnxRunner(_FileRunner):
     """Une session ONNX Runtime (CPU) sur un fichier ``.onnx``."""
 
     engine = "ONNX Runtime"
+    file_kind = "ONNX"
 
     def __init__(self, path, name: str = "ONNX", threads: int = 1):
-        path = Path(path)
-        if not path.is_file():
-            raise LabkitError(f"`path` : fichier ONNX introuvable : {path}")
-        self.path, self.name = path, name
-        self.set_threads(threads)
+        super().__init__(path, name, threads)
 
     def set_threads(self, threads: int) -> None:
         import onnxruntime as ort
@@ -148,14 +164,8 @@ class OnnxRunner(Runner):
             raise LabkitError(f"Le modèle ONNX « {self.name} » attend des exemples de forme {tuple(expected)}, reçu {tuple(x.shape[1:])}.")
         return self.session.run(None, {self.input_name: x})[0]
 
-    def size_bytes(self) -> int:
-        return self.path.stat().st_size
 
-    def zipped_bytes(self) -> int:
-        return _zip_size(self.path.read_bytes())
-
-
-class LiteRTRunner(Runner):
+class LiteRTRunner(_FileRunner):
     """Un modèle LiteRT (``.tflite``) exécuté par l'interpréteur d'``ai-edge-litert``.
 
     Accepte les images du cours rangées (N, C, H, W) comme celles de Keras (N, H, W, C) :
@@ -164,13 +174,10 @@ class LiteRTRunner(Runner):
     """
 
     engine = "LiteRT"
+    file_kind = "LiteRT"
 
     def __init__(self, path, name: str = "LiteRT", threads: int = 1):
-        path = Path(path)
-        if not path.is_file():
-            raise LabkitError(f"`path` : fichier LiteRT introuvable : {path}")
-        self.path, self.name = path, name
-        self.set_threads(threads)
+        super().__init__(path, name, threads)
 
     def set_threads(self, threads: int) -> None:
         try:
@@ -202,12 +209,6 @@ class LiteRTRunner(Runner):
         self.interpreter.set_tensor(self.input["index"], x)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output["index"]).copy()
-
-    def size_bytes(self) -> int:
-        return self.path.stat().st_size
-
-    def zipped_bytes(self) -> int:
-        return _zip_size(self.path.read_bytes())
 
 
 def as_runner(model, name: str | None = None) -> Runner:
