@@ -19,9 +19,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # avant l'import : sinon les
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf  # noqa: E402
+
+    # « triggered tf.function retracing » : attendu quand on évalue plusieurs modèles, sans intérêt pour l'étudiant.
+    tf.get_logger().setLevel("ERROR")
+
 from ._validation import LabkitError, check_array, check_float, check_int, check_labels  # noqa: E402
 
-__all__ = ["make_cnn", "fit", "evaluate", "distill", "from_torch", "count_parameters", "ProgressBar"]
+__all__ = ["make_cnn", "fit", "fit_tracked", "evaluate", "distill", "from_torch", "count_parameters", "ProgressBar"]
 
 
 def count_parameters(model) -> int:
@@ -143,6 +149,77 @@ def fit(
     _check_model(model)
     return _train(model, model, x_train, y_train, x_val, y_val, epochs=epochs, batch_size=batch_size, lr=lr,
                   callbacks=callbacks, seed=seed, progress=progress, description=description)
+
+
+def fit_tracked(
+    run_name: str,
+    model,
+    x_train,
+    y_train,
+    x_val,
+    y_val,
+    *,
+    test_data,
+    params: dict | None = None,
+    save_model: bool = True,
+    **fit_options,
+) -> dict:
+    """:func:`fit` dans un run MLflow du magasin courant, puis l'évaluation sur des données tenues à l'écart (notebook 03).
+
+    Le run ``run_name`` reçoit :
+
+    - les paramètres ``params`` (la recette : ``{"dropout": 0.5, ...}``), plus ``epochs``,
+      ``batch_size``, ``lr`` et le nombre de paramètres du modèle ;
+    - à chaque époque : ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` et le pas ``lr`` ;
+    - à la fin : ``test_loss`` et ``test_accuracy`` sur ``test_data = (x_test, y_test)``,
+      ``best_val_loss``, ``best_epoch`` et ``epochs_run`` (plus court que ``epochs`` si
+      l'arrêt anticipé a joué) ;
+    - le modèle au format ``.keras`` (``save_model=True``), rechargeable par ``keras.saving.load_model``.
+
+    Renvoie ``{"run_id", "history", "test_loss", "test_accuracy"}``. Appelez d'abord
+    :func:`labkit.tracking.use_local_store`. Les autres options vont à :func:`fit`.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from . import tracking
+
+    mlflow = tracking._mlflow()
+    _check_model(model)
+    if not isinstance(run_name, str) or not run_name.strip():
+        raise LabkitError(f"`run_name` doit être un nom non vide, reçu {run_name!r}.")
+    if not isinstance(test_data, (tuple, list)) or len(test_data) != 2:
+        raise LabkitError("`test_data` doit être un couple (x_test, y_test), tenu à l'écart de l'entraînement et de la validation.")
+    x_test, y_test = _check_images(test_data[0], test_data[1], "test_data[0]", "test_data[1]", model)
+    if params is not None and not isinstance(params, dict):
+        raise LabkitError(f"`params` doit être un dictionnaire {{nom: valeur}}, reçu {type(params).__name__}.")
+    unknown = sorted(set(fit_options) - _FIT_OPTIONS)
+    if unknown:
+        raise LabkitError(f"Options inconnues : {unknown} ; options possibles : {sorted(_FIT_OPTIONS)}.")
+    if mlflow.active_run() is not None:
+        mlflow.end_run()  # un run resté ouvert après une erreur : on le ferme plutôt que d'y mélanger deux entraînements
+    with mlflow.start_run(run_name=run_name) as run:
+        recipe = {"epochs": fit_options.get("epochs", 30), "batch_size": fit_options.get("batch_size", 32),
+                  "lr": fit_options.get("lr", 1e-3)}
+        mlflow.log_params({**recipe, **(params or {}), "n_parameters": count_parameters(model)})
+        callbacks = list(fit_options.pop("callbacks", ())) + [tracking.log_metrics_every_epoch()]
+        fit_options.setdefault("description", run_name)
+        history = fit(model, x_train, y_train, x_val, y_val, callbacks=callbacks, **fit_options)
+        scores = evaluate(model, x_test, y_test)
+        val_losses = history.history["val_loss"]
+        mlflow.log_metrics({
+            "test_loss": scores["loss"],
+            "test_accuracy": scores["accuracy"],
+            "best_val_loss": float(np.min(val_losses)),
+            "best_epoch": int(np.argmin(val_losses)),
+            "epochs_run": len(val_losses),
+        })
+        if save_model:
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "model.keras"
+                model.save(path)
+                mlflow.log_artifact(str(path))
+    return {"run_id": run.info.run_id, "history": history, "test_loss": scores["loss"], "test_accuracy": scores["accuracy"]}
 
 
 _FIT_OPTIONS = {"epochs", "batch_size", "lr", "callbacks", "seed", "progress", "description"}

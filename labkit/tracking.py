@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ._validation import LabkitError
 
-__all__ = ["use_local_store", "runs_table", "metric_history", "plot_runs"]
+__all__ = ["use_local_store", "runs_table", "metric_history", "plot_runs", "log_metrics_every_epoch"]
 
 _current_experiment: str | None = None
 
@@ -69,18 +69,23 @@ def _experiment_name(experiment: str | None) -> str:
     return _experiment_name(_current_experiment)
 
 
-def runs_table(experiment: str | None = None, *, metrics=None, params=None):
+def runs_table(experiment: str | None = None, *, metrics=None, params=None, latest_only: bool = True):
     """Les runs de l'expérience (la courante par défaut), un par ligne, lus dans le magasin.
 
     Index : le nom du run. Colonnes : les paramètres puis la **dernière** valeur de
     chaque métrique (sans les préfixes ``params.`` et ``metrics.`` de MLflow), et la
     durée en secondes. ``metrics`` / ``params`` restreignent les colonnes.
+
+    Relancer une cellule crée un nouveau run du même nom sans effacer l'ancien :
+    ``latest_only=True`` ne montre que le plus récent de chaque nom, ``False`` les montre tous.
     """
     mlflow = _mlflow()
     name = _experiment_name(experiment)
     runs = mlflow.search_runs(experiment_names=[name], order_by=["attributes.start_time ASC"])
     if runs.empty:
         raise LabkitError(f"L'expérience « {name} » ne contient encore aucun run.")
+    if latest_only:
+        runs = runs.drop_duplicates("tags.mlflow.runName", keep="last")
     table = runs.set_index("tags.mlflow.runName")
     table.index.name = "run"
     param_columns = [c for c in table.columns if c.startswith("params.")]
@@ -99,17 +104,17 @@ def runs_table(experiment: str | None = None, *, metrics=None, params=None):
 
 
 def metric_history(run: str, metric: str, experiment: str | None = None):
-    """La métrique ``metric`` d'un run (nom ou identifiant), époque par époque (``pandas.Series``)."""
+    """La métrique ``metric`` d'un run, époque par époque (``pandas.Series``).
+
+    ``run`` est un nom (le run le plus récent de ce nom) ou un identifiant ``run_id``.
+    """
     import pandas as pd
 
     mlflow = _mlflow()
     table = runs_table(experiment)
     if run in table.index:
-        matches = table.loc[[run], "run_id"]
-        if len(matches) > 1:
-            raise LabkitError(f"Plusieurs runs s'appellent « {run} » : passez son run_id ({list(matches)}).")
-        run_id = matches.iloc[0]
-    elif run in set(table["run_id"]):
+        run_id = table.loc[run, "run_id"]
+    elif run in set(runs_table(experiment, latest_only=False)["run_id"]):
         run_id = run
     else:
         raise LabkitError(f"Run « {run} » introuvable ; runs de l'expérience : {list(table.index)}.")
@@ -137,3 +142,24 @@ def plot_runs(metric: str = "val_loss", experiment: str | None = None, runs=None
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def log_metrics_every_epoch():
+    """Un callback Keras qui range, à chaque époque, les métriques de ``logs`` et le pas d'apprentissage.
+
+    À utiliser dans un run ouvert (``mlflow.start_run``) ; :func:`labkit.keras.fit_tracked`
+    s'en sert. Plus léger que ``mlflow.keras.MlflowCallback`` : il ne range que les
+    métriques, pas la configuration de l'optimiseur, et ajoute le pas effectif (``lr``),
+    utile pour voir un planning du pas.
+    """
+    import keras
+
+    mlflow = _mlflow()
+
+    class _EpochLogger(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            values = {key: float(value) for key, value in (logs or {}).items() if key != "learning_rate"}
+            values["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            mlflow.log_metrics(values, step=epoch)
+
+    return _EpochLogger()

@@ -51,10 +51,6 @@ def test_store_errors_are_explicit(store, tmp_path):
         tracking.metric_history("L2", "accuracy")
     with pytest.raises(LabkitError, match="Colonnes absentes"):
         tracking.runs_table(metrics=["f1"])
-    with mlflow.start_run(run_name="L2"):
-        mlflow.log_metric("val_loss", 0.1, step=0)
-    with pytest.raises(LabkitError, match="Plusieurs runs"):
-        tracking.metric_history("L2", "val_loss")
     (tmp_path / "fichier").write_text("x")
     with pytest.raises(LabkitError, match="dossier"):
         tracking.use_local_store(tmp_path / "fichier")
@@ -69,3 +65,15 @@ def test_an_empty_experiment_says_so(tmp_path):
             tracking.runs_table()
     finally:
         mlflow.set_tracking_uri(None)
+
+
+def test_a_rerun_cell_keeps_both_runs_and_reads_the_latest(store):
+    first = tracking.runs_table().loc["L2", "run_id"]
+    with mlflow.start_run(run_name="L2"):
+        mlflow.log_metric("val_loss", 0.1, step=0)
+    assert list(tracking.runs_table().index) == ["référence", "L2"]
+    assert tracking.runs_table().loc["L2", "val_loss"] == pytest.approx(0.1)
+    everything = tracking.runs_table(latest_only=False)
+    assert list(everything.index) == ["référence", "L2", "L2"]  # rien n'est effacé
+    assert list(tracking.metric_history("L2", "val_loss")) == [0.1]
+    assert len(tracking.metric_history(first, "val_loss")) == 3  # l'ancien reste lisible par son identifiant

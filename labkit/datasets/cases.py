@@ -111,6 +111,7 @@ def make_overfitting_case(
     n_val: int = 700,
     *,
     noise: float = 0.15,
+    n_test: int = 0,
     clean: bool = False,
     seed: int = 0,
 ) -> Case:
@@ -126,6 +127,11 @@ def make_overfitting_case(
     Le notebook 01 prend ``n_train=100, noise=0.3`` : un capteur plus bruité, où
     même dix fois plus de données ne suffisent pas à tout corriger.
 
+    ``n_test > 0`` met de côté un jeu de test (``x_test``, ``y_test``), distinct de la
+    validation : quand la validation sert à choisir (arrêt anticipé, réglages), seul le
+    test mesure honnêtement le modèle retenu (notebook 03). Il ne change ni
+    l'entraînement ni la validation.
+
     >>> case = make_overfitting_case(n_train=60, n_val=60, seed=0)
     >>> case.x_train.shape, case.x_train.dtype
     ((60, 1, 8, 8), dtype('float32'))
@@ -135,14 +141,15 @@ def make_overfitting_case(
     n_train = check_int("n_train", n_train, minimum=10)
     n_val = check_int("n_val", n_val, minimum=10)
     noise = check_float("noise", noise, minimum=0, maximum=1)
+    n_test = check_int("n_test", n_test, minimum=0)
     seed = check_int("seed", seed, minimum=0)
     if clean:
         n_train *= 10
     digits = load_digits()
-    if n_train + n_val > len(digits.target):
+    if n_train + n_val + n_test > len(digits.target):
         raise LabkitError(
-            f"`n_train` + `n_val` ({n_train} + {n_val}) dépasse les {len(digits.target)} images disponibles"
-            + (" (clean=True multiplie n_train par 10)." if clean else ".")
+            f"`n_train` + `n_val` + `n_test` ({n_train} + {n_val} + {n_test}) dépasse les {len(digits.target)} images "
+            "disponibles" + (" (clean=True multiplie n_train par 10)." if clean else ".")
         )
     rng = np.random.default_rng(seed)
     images = (digits.images / 16.0).astype(np.float32)[:, None]
@@ -150,6 +157,7 @@ def make_overfitting_case(
     order = rng.permutation(len(digits.target))
     # La validation est prise en fin de permutation : identique pour le cas et sa version saine.
     val_idx, train_idx = order[-n_val:], order[:n_train]
+    test_idx = order[len(order) - n_val - n_test : len(order) - n_val]  # juste avant la validation, loin de l'entraînement
     if clean:
         description = f"Version saine : {n_train} images d'entraînement, assez pour que le réseau généralise."
     else:
@@ -165,9 +173,11 @@ def make_overfitting_case(
         y_train=digits.target[train_idx].astype(np.int64),
         x_val=images[val_idx],
         y_val=digits.target[val_idx].astype(np.int64),
+        x_test=images[test_idx] if n_test else None,
+        y_test=digits.target[test_idx].astype(np.int64) if n_test else None,
         class_names=tuple(str(d) for d in range(10)),
         description=description,
-        params=dict(n_train=n_train, n_val=n_val, noise=noise, clean=clean, seed=seed),
+        params=dict(n_train=n_train, n_val=n_val, noise=noise, n_test=n_test, clean=clean, seed=seed),
     )
 
 
