@@ -238,6 +238,7 @@ def _train(trained, shaped, x_train, y_train, x_val, y_val, *, epochs=30, batch_
     _compile(trained, lr)
     extra = list(callbacks) + ([ProgressBar(epochs, description)] if progress else [])
     history = trained.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
+                          validation_batch_size=max(batch_size, 256),
                           callbacks=extra, verbose=0)
     if not np.isfinite(history.history["loss"][-1]):
         raise LabkitError("La perte est devenue infinie ou NaN : réduisez `lr`.")

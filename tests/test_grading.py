@@ -166,3 +166,73 @@ def test_notebook_02_wrong_split_and_leaky_normalization_lose_their_points_only(
     cells = graded_02["wrong"]["cells"]
     assert cells["ex1_tests"] == 0 and cells["ex4_tests"] == 0
     assert cells["ex2_tests"] == POINTS_02["ex2_tests"] and cells["ex3_tests"] == POINTS_02["ex3_tests"]
+
+
+# ---------------------------------------------------------------- notebook 03
+
+ASSIGNMENT_03 = "03_regulariser_suivre"
+POINTS_03 = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 4, "ex4_tests": 3}
+
+# Erreur : la fonction ignore son argument et relit toujours l'expérience du notebook.
+IGNORED_EXPERIMENT = '''def compare_runs(experiment, baseline="référence"):
+    table = tracking.runs_table(EXPERIMENT)[["test_accuracy", "test_loss"]].copy()
+    table["gain (points)"] = 100 * (table["test_accuracy"] - table.loc[baseline, "test_accuracy"])
+    return table.sort_values("test_accuracy", ascending=False)
+'''
+
+# Triche : une « référence » sabotée (pas minuscule) pour que n'importe quelle recette la batte.
+SABOTAGED_REFERENCE = '''def run(name, params=None, callbacks=(), **model_options):
+    keras.utils.set_random_seed(ctx.seed)
+    model = make_model(**model_options)
+    lkk.fit_tracked(name, model, x_train, y_train, x_val, y_val, test_data=(x_test, y_test),
+                    params={**model_options, **(params or {})}, epochs=EPOCHS, callbacks=list(callbacks), seed=ctx.seed,
+                    lr=1e-5 if name == "référence" else 1e-3)
+    return model
+
+
+reference_model = run("référence")
+'''
+
+
+def _replace_cell_source(path, old_start, new_source, target):
+    nb = nbformat.read(path, as_version=4)
+    matches = [cell for cell in nb.cells if cell.source.startswith(old_start)]
+    assert len(matches) == 1, old_start
+    matches[0].source = new_source
+    nbformat.write(nb, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def graded_03(root, tmp_path_factory):
+    course = grading.prepare_course(root, tmp_path_factory.mktemp("course_03"), [ASSIGNMENT_03], timeout=120)
+    work = tmp_path_factory.mktemp("submissions_03")
+    solution = solution_path(root, ASSIGNMENT_03)
+    submissions = {
+        "solution": solution,
+        "untouched": grading.generate_assignment(course, ASSIGNMENT_03),
+        "wrong": _variant(solution, {"ex4_compare_runs": IGNORED_EXPERIMENT}, work / "wrong.ipynb"),
+        "sabotaged": _replace_cell_source(solution, "def run(name", SABOTAGED_REFERENCE, work / "sabotaged.ipynb"),
+    }
+    for student, notebook in submissions.items():
+        grading.submit(course, ASSIGNMENT_03, student, notebook)
+    grading.autograde(course, ASSIGNMENT_03, smoke=True)
+    return grading.read_scores(course, ASSIGNMENT_03)
+
+
+def test_notebook_03_solution_full_untouched_zero(graded_03):
+    assert graded_03["solution"]["max"] == sum(POINTS_03.values())
+    assert graded_03["solution"]["total"] == sum(POINTS_03.values())
+    assert graded_03["untouched"]["total"] == 0
+
+
+def test_notebook_03_a_comparison_that_ignores_its_experiment_loses_its_points_only(graded_03):
+    cells = graded_03["wrong"]["cells"]
+    assert cells["ex4_tests"] == 0
+    assert graded_03["wrong"]["total"] == sum(POINTS_03.values()) - POINTS_03["ex4_tests"]
+
+
+def test_notebook_03_a_sabotaged_reference_does_not_earn_the_improvement_points(graded_03):
+    cells = graded_03["sabotaged"]["cells"]
+    assert cells["ex3_tests"] == 0
+    assert cells["ex1_tests"] == POINTS_03["ex1_tests"] and cells["ex2_tests"] == POINTS_03["ex2_tests"]

@@ -56,6 +56,16 @@ def test_lesson_02_shows_its_figures_and_measured_tables(site):
     assert html.count("<table>") >= 5
 
 
+def test_lesson_03_shows_its_figures_and_the_comparison_read_from_the_store(site):
+    html = (site / "lecons" / "03-regulariser-suivre" / "index.html").read_text(encoding="utf-8")
+    for figure in ("03_reference.png", "03_plannings.png", "03_comparaison.png"):
+        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
+    # Tableau produit par compare_runs à l'exécution complète (course/figures/03_comparaison.md).
+    for run in ("référence", "dropout (0,5)", "cosinus + échauffement", "amélioré", "gain (points)"):
+        assert run in html
+    assert "03_regulariser_suivre.ipynb" in html
+
+
 def test_data_page_shows_the_example_grid_and_the_measured_cases_table(site):
     html = (site / "donnees" / "index.html").read_text(encoding="utf-8")
     for figure in ("donnees_exemples.png", "donnees_cameras.png"):
