@@ -20,7 +20,8 @@ from torch import nn
 
 from ._validation import LabkitError, check_float, check_int
 
-__all__ = ["History", "make_mlp", "make_cnn", "random_shift", "random_dihedral", "random_camera", "fit", "evaluate", "predict", "count_parameters"]
+__all__ = ["History", "make_mlp", "make_cnn", "random_shift", "random_dihedral", "random_camera", "fit", "evaluate", "predict", "count_parameters",
+           "train_steps", "calibrate_loader"]
 
 
 def _as_inputs(x, name: str) -> torch.Tensor:
@@ -381,3 +382,180 @@ def fit(
     model.eval()
     history.seconds = time.perf_counter() - start
     return history
+
+
+# --------------------------------------------------------------------------- entraîner plus vite (notebook 04)
+
+
+def _grad_total_norm(parameters) -> torch.Tensor:
+    grads = [p.grad for p in parameters if p.grad is not None]
+    if not grads:
+        return torch.tensor(0.0)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g.detach(), 2) for g in grads]), 2)
+
+
+def train_steps(
+    model: nn.Module,
+    loader,
+    optimizer: torch.optim.Optimizer,
+    *,
+    epochs: int = 1,
+    max_steps: int | None = None,
+    scheduler=None,
+    clip=None,
+    autocast_dtype: torch.dtype | None = None,
+    stop_on_nan: bool = True,
+    progress: bool = True,
+    description: str = "entraînement",
+):
+    """Une boucle d'entraînement instrumentée, pas à pas (notebook 04) ; renvoie un ``DataFrame``.
+
+    Une ligne par pas : ``epoch``, ``loss``, ``accuracy`` (du lot), ``grad_norm`` (norme
+    globale des gradients **avant** écrêtage), ``lr`` (le pas utilisé), ``data_s`` (attente
+    du lot suivant) et ``compute_s`` (propagation, rétropropagation, optimiseur). La
+    barre de progression montre en direct la perte, la norme des gradients et le débit.
+
+    - ``loader`` : un itérable de lots ``(x, y)`` (``torch.utils.data.DataLoader``) ;
+    - ``scheduler`` : un planning de ``torch.optim.lr_scheduler``, avancé **à chaque pas**
+      (``OneCycleLR``, ``CosineAnnealingWarmRestarts`` avec des périodes en pas…) ;
+    - ``clip`` : un nombre écrête la norme globale des gradients à cette valeur
+      (``torch.nn.utils.clip_grad_norm_``) ; une fonction ``f(paramètres) -> norme avant écrêtage``
+      fait l'écrêtage elle-même (celle que l'on écrit au notebook 04) ;
+    - ``autocast_dtype`` : précision mixte (``torch.bfloat16`` sur CPU, ``torch.float16`` sur GPU) ;
+    - ``stop_on_nan`` : s'arrête au premier pas dont la perte n'est pas finie (la ligne est gardée).
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    _check_model(model)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise LabkitError(f"`optimizer` doit être un torch.optim.Optimizer, reçu {type(optimizer).__name__}.")
+    epochs = check_int("epochs", epochs, minimum=1)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, minimum=1)
+    if clip is not None and not callable(clip):
+        clip = check_float("clip", clip, minimum=0, exclusive_minimum=True)
+    if autocast_dtype not in (None, torch.bfloat16, torch.float16):
+        raise LabkitError(f"`autocast_dtype` doit valoir None, torch.bfloat16 ou torch.float16 ; reçu {autocast_dtype!r}.")
+    try:
+        steps_per_epoch = len(loader)
+    except TypeError:
+        raise LabkitError(f"`loader` doit être un DataLoader (ou un itérable de longueur connue), reçu {type(loader).__name__}.") from None
+    device = next(model.parameters()).device
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    total = steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
+    rows, step = [], 0
+    bar = tqdm(total=total, desc=description, disable=not progress, leave=False)
+    model.train()
+    try:
+        for epoch in range(epochs):
+            batches = iter(loader)
+            while step < total:
+                start = time.perf_counter()
+                try:
+                    xb, yb = next(batches)
+                except StopIteration:
+                    break
+                xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+                loaded = time.perf_counter()
+                lr = optimizer.param_groups[0]["lr"]
+                with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+                    logits = model(xb)
+                    loss = nn.functional.cross_entropy(logits.float(), yb)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                if callable(clip):
+                    norm = clip(parameters)
+                else:
+                    norm = _grad_total_norm(parameters)
+                    if clip is not None:
+                        torch.nn.utils.clip_grad_norm_(parameters, clip)
+                optimizer.step()
+                if scheduler is not None:
+                    scheduler.step()
+                loss_value = loss.item()  # synchronise : le temps mesuré est bien celui du calcul
+                done = time.perf_counter()
+                rows.append({"epoch": epoch, "loss": loss_value, "accuracy": (logits.argmax(1) == yb).float().mean().item(),
+                             "grad_norm": float(norm), "lr": lr, "data_s": loaded - start, "compute_s": done - loaded})
+                step += 1
+                bar.update(1)
+                bar.set_postfix(perte=f"{loss_value:.3f}", norme_grad=f"{float(norm):.2f}",
+                                img_s=f"{len(yb) / (done - start):.0f}")
+                if stop_on_nan and not np.isfinite(loss_value):
+                    break
+            if step >= total or (stop_on_nan and rows and not np.isfinite(rows[-1]["loss"])):
+                break
+    finally:
+        bar.close()
+        model.eval()
+    frame = pd.DataFrame(rows)
+    frame.index.name = "pas"
+    return frame
+
+
+def calibrate_loader(
+    dataset,
+    *,
+    batch_size: int = 64,
+    workers=None,
+    prefetch_factors=(2, 4),
+    pin_memory=None,
+    n_batches: int = 20,
+    seed: int = 0,
+    progress: bool = True,
+):
+    """Essaie quelques réglages de ``DataLoader`` et renvoie ``(meilleurs_réglages, tableau)`` (notebook 04).
+
+    Pour chaque combinaison de ``num_workers`` (par défaut 0, 1, puis le nombre de
+    cœurs, au plus 4), ``prefetch_factor`` (avec des processus auxiliaires seulement) et
+    ``pin_memory`` (essayé seulement quand CUDA est là), mesure le temps de démarrage
+    (premier lot) et le débit en images par seconde sur ``n_batches`` lots suivants.
+    ``meilleurs_réglages`` se passe tel quel à ``DataLoader(dataset, **réglages)``.
+
+    Une mesure courte est bruitée : c'est un choix raisonnable pour *cette* machine et
+    *ce* jeu de données, pas une vérité générale. Sur une machine à 2 cœurs qui
+    entraîne aussi le modèle, les processus auxiliaires se disputent les cœurs avec lui.
+    """
+    import os
+
+    import pandas as pd
+    from torch.utils.data import DataLoader
+    from tqdm.auto import tqdm
+
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    n_batches = check_int("n_batches", n_batches, minimum=1)
+    try:
+        size = len(dataset)
+    except TypeError:
+        raise LabkitError(f"`dataset` doit avoir une longueur (torch.utils.data.Dataset), reçu {type(dataset).__name__}.") from None
+    if size < batch_size * (n_batches + 1):
+        raise LabkitError(
+            f"`dataset` trop petit : {size} exemples pour {n_batches + 1} lots de {batch_size} ; réduisez `n_batches` ou `batch_size`."
+        )
+    cores = os.cpu_count() or 1
+    workers = sorted({0, 1, min(cores, 4)}) if workers is None else [check_int("workers", w, minimum=0) for w in workers]
+    pins = ([False, True] if torch.cuda.is_available() else [False]) if pin_memory is None else [bool(pin_memory)]
+    configs = []
+    for w in workers:
+        for pin in pins:
+            for factor in (prefetch_factors if w > 0 else (None,)):
+                configs.append({"num_workers": w, "pin_memory": pin, "prefetch_factor": factor})
+    rows = []
+    for config in tqdm(configs, desc="calibration du DataLoader", disable=not progress, leave=False):
+        loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, generator=torch.Generator().manual_seed(seed),
+                            **{k: v for k, v in config.items() if v is not None})
+        start = time.perf_counter()
+        batches = iter(loader)
+        next(batches)
+        first = time.perf_counter()
+        for _ in range(n_batches):
+            next(batches)
+        end = time.perf_counter()
+        del batches  # arrête les processus auxiliaires avant la combinaison suivante
+        rows.append({**config, "démarrage (s)": first - start, "images/s": n_batches * batch_size / (end - first)})
+    table = pd.DataFrame(rows)
+    best = table.loc[table["images/s"].idxmax()]
+    options = {"batch_size": batch_size, "num_workers": int(best["num_workers"]), "pin_memory": bool(best["pin_memory"])}
+    if options["num_workers"] > 0:
+        options["prefetch_factor"] = int(best["prefetch_factor"])
+    return options, table
