@@ -421,7 +421,8 @@ def train_steps(
     - ``clip`` : un nombre écrête la norme globale des gradients à cette valeur
       (``torch.nn.utils.clip_grad_norm_``) ; une fonction ``f(paramètres) -> norme avant écrêtage``
       fait l'écrêtage elle-même (celle que l'on écrit au notebook 04) ;
-    - ``autocast_dtype`` : précision mixte (``torch.bfloat16`` sur CPU, ``torch.float16`` sur GPU) ;
+    - ``autocast_dtype`` : précision mixte, ``torch.bfloat16`` ou ``torch.float16`` (avec mise à l'échelle
+      de la perte, ``torch.amp.GradScaler``, pour les GPU sans bfloat16 comme le T4 de Colab) ;
     - ``stop_on_nan`` : s'arrête au premier pas dont la perte n'est pas finie (la ligne est gardée).
     """
     import pandas as pd
@@ -444,6 +445,9 @@ def train_steps(
     device = next(model.parameters()).device
     parameters = [p for p in model.parameters() if p.requires_grad]
     total = steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
+    # En float16, les petits gradients s'annulent : on multiplie la perte avant la rétropropagation (GradScaler).
+    # bfloat16 a la plage du float32 et n'en a pas besoin.
+    scaler = torch.amp.GradScaler(device.type) if autocast_dtype is torch.float16 else None
     rows, step = [], 0
     bar = tqdm(total=total, desc=description, disable=not progress, leave=False)
     model.train()
@@ -463,14 +467,22 @@ def train_steps(
                     logits = model(xb)
                     loss = nn.functional.cross_entropy(logits.float(), yb)
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    scaler.unscale_(optimizer)  # la norme et l'écrêtage portent sur les vrais gradients
+                else:
+                    loss.backward()
                 if callable(clip):
                     norm = clip(parameters)
                 else:
                     norm = _grad_total_norm(parameters)
                     if clip is not None:
                         torch.nn.utils.clip_grad_norm_(parameters, clip)
-                optimizer.step()
+                if scaler is not None:
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    optimizer.step()
                 if scheduler is not None:
                     scheduler.step()
                 loss_value = loss.item()  # synchronise : le temps mesuré est bien celui du calcul

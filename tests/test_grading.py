@@ -236,3 +236,59 @@ def test_notebook_03_a_sabotaged_reference_does_not_earn_the_improvement_points(
     cells = graded_03["sabotaged"]["cells"]
     assert cells["ex3_tests"] == 0
     assert cells["ex1_tests"] == POINTS_03["ex1_tests"] and cells["ex2_tests"] == POINTS_03["ex2_tests"]
+
+
+# ---------------------------------------------------------------- notebook 04
+
+ASSIGNMENT_04 = "04_entrainer_plus_vite"
+POINTS_04 = {"ex1_tests": 3, "ex2_tests": 4, "ex3_tests": 3}
+
+# Erreur classique : lire le temps propre (« Self CPU ») d'une étiquette, qui exclut tout ce qu'elle appelle.
+SELF_TIME_SHARES = '''def stage_shares(profiler, stages):
+    totals = {event.key: event.self_cpu_time_total for event in profiler.key_averages() if event.key in stages}
+    times = pd.Series([float(totals.get(stage, 0.0)) for stage in stages], index=stages)
+    return times / times.sum()
+
+
+class CachedDataset(Dataset):
+    def __init__(self, dataset):
+        items = [dataset[i] for i in range(len(dataset))]
+        self.images = torch.stack([torch.as_tensor(image) for image, _ in items])
+        self.labels = torch.tensor([int(label) for _, label in items], dtype=torch.long)
+
+    def __len__(self):
+        return len(self.labels)
+
+    def __getitem__(self, index):
+        return self.images[index], self.labels[index]
+'''
+
+# Erreur classique : renvoyer la norme après l'écrêtage, ce qui cache l'explosion qu'on voulait surveiller.
+NORM_AFTER_CLIPPING = '''def clip_by_global_norm(parameters, max_norm):
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norm = float(torch.sqrt(sum((g.double() ** 2).sum() for g in grads)))
+    if norm > max_norm:
+        for g in grads:
+            g.mul_(max_norm / norm)
+    return min(norm, max_norm)
+'''
+
+
+@pytest.fixture(scope="module")
+def graded_04(root, tmp_path_factory):
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_04, {
+        "wrong": {"ex2_profile_cache": SELF_TIME_SHARES, "ex3_clip": NORM_AFTER_CLIPPING},
+    }, timeout=120)
+    return grading.read_scores(course, ASSIGNMENT_04)
+
+
+def test_notebook_04_solution_full_untouched_zero(graded_04):
+    assert graded_04["solution"]["max"] == sum(POINTS_04.values())
+    assert graded_04["solution"]["total"] == sum(POINTS_04.values())
+    assert graded_04["untouched"]["total"] == 0
+
+
+def test_notebook_04_self_time_shares_and_norm_after_clipping_lose_their_points_only(graded_04):
+    cells = graded_04["wrong"]["cells"]
+    assert cells["ex2_tests"] == 0 and cells["ex3_tests"] == 0
+    assert cells["ex1_tests"] == POINTS_04["ex1_tests"]

@@ -66,6 +66,16 @@ def test_lesson_03_shows_its_figures_and_the_comparison_read_from_the_store(site
     assert "03_regulariser_suivre.ipynb" in html
 
 
+def test_lesson_04_shows_the_profile_and_the_measured_summary(site):
+    html = (site / "lecons" / "04-entrainer-plus-vite" / "index.html").read_text(encoding="utf-8")
+    for figure in ("04_goulot.png", "04_normes.png", "04_plannings.png"):
+        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
+    # Tableaux produits par l'exécution complète (course/figures/04_*.md).
+    for row in ("cache des images décodées", "+ cache + prefetch", "pas 0,5 écrêté à 1", "torch.compile"):
+        assert row in html
+    assert html.count("<table>") >= 4
+
+
 def test_data_page_shows_the_example_grid_and_the_measured_cases_table(site):
     html = (site / "donnees" / "index.html").read_text(encoding="utf-8")
     for figure in ("donnees_exemples.png", "donnees_cameras.png"):

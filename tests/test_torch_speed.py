@@ -79,6 +79,12 @@ def test_bfloat16_autocast_runs_on_cpu(digits):
     assert np.isfinite(steps["loss"]).all()
 
 
+def test_float16_autocast_uses_a_grad_scaler_and_stays_finite(digits):
+    model, optimizer = _setup()
+    steps = lkt.train_steps(model, _loader(digits), optimizer, max_steps=4, autocast_dtype=torch.float16, progress=False)
+    assert np.isfinite(steps["loss"]).all() and np.isfinite(steps["grad_norm"]).all()
+
+
 def test_train_steps_rejects_bad_arguments_in_french(digits):
     model, optimizer = _setup()
     with pytest.raises(LabkitError, match="optimizer"):
