@@ -24,11 +24,11 @@ import numpy as np
 
 from .._validation import LabkitError, check_array, check_choice, check_float
 from .measure import LiteRTRunner, temporary_path
+from .quantize import MIN_CALIBRATION
 
 __all__ = ["export_litert", "QUANTIZATION_MODES", "temporary_path"]
 
 QUANTIZATION_MODES = (None, "float16", "dynamic", "int8")
-MIN_CALIBRATION = 8
 
 
 def _converter_options(quantize, calibration):

@@ -22,6 +22,9 @@ import numpy as np
 
 from .._validation import LabkitError, check_array, check_int
 
+#: Moins d'exemples que cela ne donne pas des plages d'activation fiables (ONNX Runtime comme LiteRT).
+MIN_CALIBRATION = 8
+
 
 @dataclass
 class QuantizedTensor:
@@ -110,8 +113,10 @@ def quantize_onnx_static(onnx_path, calibration_data, output_path, *, per_channe
     if not onnx_path.is_file():
         raise LabkitError(f"`onnx_path` : fichier introuvable : {onnx_path}")
     data = check_array("calibration_data", calibration_data, min_ndim=2).astype(np.float32)
-    if len(data) < 8:
-        raise LabkitError(f"`calibration_data` doit contenir au moins 8 exemples représentatifs, reçu {len(data)}.")
+    if len(data) < MIN_CALIBRATION:
+        raise LabkitError(
+            f"`calibration_data` doit contenir au moins {MIN_CALIBRATION} exemples représentatifs, reçu {len(data)}."
+        )
     prepared = output_path.with_suffix(".pre.onnx")
     quant_pre_process(str(onnx_path), str(prepared), skip_symbolic_shape=True)
     import onnx
