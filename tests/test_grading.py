@@ -1,5 +1,7 @@
 """Aller-retour de correction nbgrader : notes lues dans le carnet SQLite."""
 
+from pathlib import Path
+
 import nbformat
 import pytest
 
@@ -59,12 +61,19 @@ def _graded_course(root, tmp_path_factory, assignment, variants, *, timeout):
     work = tmp_path_factory.mktemp(f"submissions_{assignment}")
     solution = solution_path(root, assignment)
     submissions = {"solution": solution, "untouched": grading.generate_assignment(course, assignment)}
-    for name, replacements in variants.items():
-        submissions[name] = _variant(solution, replacements, work / f"{name}.ipynb")
+    for name, variant in variants.items():
+        # Une variante est soit {grade_id: nouveau code}, soit un notebook déjà préparé.
+        submissions[name] = variant if isinstance(variant, Path) else _variant(solution, variant, work / f"{name}.ipynb")
     for student, notebook in submissions.items():
         grading.submit(course, assignment, student, notebook)
     grading.autograde(course, assignment, smoke=True)
     return course
+
+
+def _assert_solution_full_and_untouched_zero(scores, points):
+    assert scores["solution"]["max"] == sum(points.values())
+    assert scores["solution"]["total"] == sum(points.values())
+    assert scores["untouched"]["total"] == 0
 
 
 @pytest.fixture(scope="module")
@@ -157,9 +166,7 @@ def graded_02(root, tmp_path_factory):
 
 
 def test_notebook_02_solution_full_untouched_zero(graded_02):
-    assert graded_02["solution"]["max"] == sum(POINTS_02.values())
-    assert graded_02["solution"]["total"] == sum(POINTS_02.values())
-    assert graded_02["untouched"]["total"] == 0
+    _assert_solution_full_and_untouched_zero(graded_02, POINTS_02)
 
 
 def test_notebook_02_wrong_split_and_leaky_normalization_lose_their_points_only(graded_02):
@@ -205,25 +212,17 @@ def _replace_cell_source(path, old_start, new_source, target):
 
 @pytest.fixture(scope="module")
 def graded_03(root, tmp_path_factory):
-    course = grading.prepare_course(root, tmp_path_factory.mktemp("course_03"), [ASSIGNMENT_03], timeout=120)
-    work = tmp_path_factory.mktemp("submissions_03")
-    solution = solution_path(root, ASSIGNMENT_03)
-    submissions = {
-        "solution": solution,
-        "untouched": grading.generate_assignment(course, ASSIGNMENT_03),
-        "wrong": _variant(solution, {"ex4_compare_runs": IGNORED_EXPERIMENT}, work / "wrong.ipynb"),
-        "sabotaged": _replace_cell_source(solution, "def run(name", SABOTAGED_REFERENCE, work / "sabotaged.ipynb"),
-    }
-    for student, notebook in submissions.items():
-        grading.submit(course, ASSIGNMENT_03, student, notebook)
-    grading.autograde(course, ASSIGNMENT_03, smoke=True)
+    sabotaged = _replace_cell_source(solution_path(root, ASSIGNMENT_03), "def run(name", SABOTAGED_REFERENCE,
+                                     tmp_path_factory.mktemp("sabotaged_03") / "sabotaged.ipynb")
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_03, {
+        "wrong": {"ex4_compare_runs": IGNORED_EXPERIMENT},
+        "sabotaged": sabotaged,
+    }, timeout=120)
     return grading.read_scores(course, ASSIGNMENT_03)
 
 
 def test_notebook_03_solution_full_untouched_zero(graded_03):
-    assert graded_03["solution"]["max"] == sum(POINTS_03.values())
-    assert graded_03["solution"]["total"] == sum(POINTS_03.values())
-    assert graded_03["untouched"]["total"] == 0
+    _assert_solution_full_and_untouched_zero(graded_03, POINTS_03)
 
 
 def test_notebook_03_a_comparison_that_ignores_its_experiment_loses_its_points_only(graded_03):
@@ -283,12 +282,50 @@ def graded_04(root, tmp_path_factory):
 
 
 def test_notebook_04_solution_full_untouched_zero(graded_04):
-    assert graded_04["solution"]["max"] == sum(POINTS_04.values())
-    assert graded_04["solution"]["total"] == sum(POINTS_04.values())
-    assert graded_04["untouched"]["total"] == 0
+    _assert_solution_full_and_untouched_zero(graded_04, POINTS_04)
 
 
 def test_notebook_04_self_time_shares_and_norm_after_clipping_lose_their_points_only(graded_04):
     cells = graded_04["wrong"]["cells"]
     assert cells["ex2_tests"] == 0 and cells["ex3_tests"] == 0
     assert cells["ex1_tests"] == POINTS_04["ex1_tests"]
+
+
+# ---------------------------------------------------------------- notebook 05
+
+ASSIGNMENT_05 = "05_quantifier"
+POINTS_05 = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 3, "ex4_tests": 3}
+
+# Erreur classique : calibrer sur les premiers exemples venus, sans regarder les classes.
+FIRST_EXAMPLES_CALIBRATION = '''def calibration_set(x, y, size, seed=0):
+    return np.asarray(x[:size], dtype=np.float32)
+'''
+
+# Erreur classique : le rapport à l'envers (variante / référence).
+INVERTED_GAINS = '''def int8_gains(table, reference, quantized):
+    ref, new = table.loc[reference], table.loc[quantized]
+    return {
+        "× plus petit": float(new["taille (ko)"] / ref["taille (ko)"]),
+        "× plus rapide b1": float(new["latence b1 (ms)"] / ref["latence b1 (ms)"]),
+        "× plus rapide b64": float(new["latence b64 (ms)"] / ref["latence b64 (ms)"]),
+        "points perdus": float((ref["précision"] - new["précision"]) * 100),
+    }
+'''
+
+
+@pytest.fixture(scope="module")
+def graded_05(root, tmp_path_factory):
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_05, {
+        "wrong": {"ex3_calibration": FIRST_EXAMPLES_CALIBRATION, "ex4_gains": INVERTED_GAINS},
+    }, timeout=120)
+    return grading.read_scores(course, ASSIGNMENT_05)
+
+
+def test_notebook_05_solution_full_untouched_zero(graded_05):
+    _assert_solution_full_and_untouched_zero(graded_05, POINTS_05)
+
+
+def test_notebook_05_unbalanced_calibration_and_inverted_gains_lose_their_points_only(graded_05):
+    cells = graded_05["wrong"]["cells"]
+    assert cells["ex3_tests"] == 0 and cells["ex4_tests"] == 0
+    assert cells["ex1_tests"] == POINTS_05["ex1_tests"] and cells["ex2_tests"] == POINTS_05["ex2_tests"]

@@ -76,6 +76,16 @@ def test_lesson_04_shows_the_profile_and_the_measured_summary(site):
     assert html.count("<table>") >= 4
 
 
+def test_lesson_05_shows_the_bit_sweep_and_the_measured_int8_tables(site):
+    html = (site / "lecons" / "05-quantifier" / "index.html").read_text(encoding="utf-8")
+    for figure in ("05_bits.png", "05_compromis.png"):
+        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
+    # Tableaux produits par l'exécution complète (course/figures/05_*.md).
+    for row in ("int8 statique (ONNX Runtime)", "int8 dynamique (ONNX Runtime)", "int8 (LiteRT)", "QAT 3 bits", "par canal (4 bits)"):
+        assert row in html
+    assert html.count("<table>") >= 6
+
+
 def test_data_page_shows_the_example_grid_and_the_measured_cases_table(site):
     html = (site / "donnees" / "index.html").read_text(encoding="utf-8")
     for figure in ("donnees_exemples.png", "donnees_cameras.png"):
