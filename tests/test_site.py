@@ -46,44 +46,31 @@ def test_lesson_shows_figures_and_the_measured_table(site):
     assert "arrêt anticipé" in html and "<table>" in html
 
 
-def test_lesson_02_shows_its_figures_and_measured_tables(site):
-    html = (site / "lecons" / "02-problemes-donnees" / "index.html").read_text(encoding="utf-8")
-    for figure in ("02_cameras.png", "02_stratification.png"):
-        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
-    # Tableaux produits par l'exécution complète du notebook (course/figures/02_*.md).
-    for row in ("normalisé + augmenté", "découpage par carte", "perte pondérée", "optimisme de la validation"):
-        assert row in html
-    assert html.count("<table>") >= 5
+# Pour chaque leçon : ses figures, et des lignes des tableaux produits par l'exécution complète du
+# notebook (course/figures/<nn>_*.md, inclus par la page) ; le nombre minimal de tableaux rendus.
+LESSONS = {
+    "02-problemes-donnees": (("02_cameras.png", "02_stratification.png"),
+                             ("normalisé + augmenté", "découpage par carte", "perte pondérée", "optimisme de la validation"), 5),
+    "03-regulariser-suivre": (("03_reference.png", "03_plannings.png", "03_comparaison.png"),
+                              ("référence", "dropout (0,5)", "cosinus + échauffement", "amélioré", "gain (points)",
+                               "03_regulariser_suivre.ipynb"), 1),
+    "04-entrainer-plus-vite": (("04_goulot.png", "04_normes.png", "04_plannings.png"),
+                               ("cache des images décodées", "+ cache + prefetch", "pas 0,5 écrêté à 1", "torch.compile"), 4),
+    "05-quantifier": (("05_bits.png", "05_compromis.png"),
+                      ("int8 statique (ONNX Runtime)", "int8 dynamique (ONNX Runtime)", "int8 (LiteRT)", "QAT 3 bits",
+                       "par canal (4 bits)"), 6),
+}
 
 
-def test_lesson_03_shows_its_figures_and_the_comparison_read_from_the_store(site):
-    html = (site / "lecons" / "03-regulariser-suivre" / "index.html").read_text(encoding="utf-8")
-    for figure in ("03_reference.png", "03_plannings.png", "03_comparaison.png"):
-        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
-    # Tableau produit par compare_runs à l'exécution complète (course/figures/03_comparaison.md).
-    for run in ("référence", "dropout (0,5)", "cosinus + échauffement", "amélioré", "gain (points)"):
-        assert run in html
-    assert "03_regulariser_suivre.ipynb" in html
-
-
-def test_lesson_04_shows_the_profile_and_the_measured_summary(site):
-    html = (site / "lecons" / "04-entrainer-plus-vite" / "index.html").read_text(encoding="utf-8")
-    for figure in ("04_goulot.png", "04_normes.png", "04_plannings.png"):
-        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
-    # Tableaux produits par l'exécution complète (course/figures/04_*.md).
-    for row in ("cache des images décodées", "+ cache + prefetch", "pas 0,5 écrêté à 1", "torch.compile"):
-        assert row in html
-    assert html.count("<table>") >= 4
-
-
-def test_lesson_05_shows_the_bit_sweep_and_the_measured_int8_tables(site):
-    html = (site / "lecons" / "05-quantifier" / "index.html").read_text(encoding="utf-8")
-    for figure in ("05_bits.png", "05_compromis.png"):
-        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file()
-    # Tableaux produits par l'exécution complète (course/figures/05_*.md).
-    for row in ("int8 statique (ONNX Runtime)", "int8 dynamique (ONNX Runtime)", "int8 (LiteRT)", "QAT 3 bits", "par canal (4 bits)"):
-        assert row in html
-    assert html.count("<table>") >= 6
+@pytest.mark.parametrize("lesson", sorted(LESSONS))
+def test_lesson_shows_its_figures_and_the_measured_tables(site, lesson):
+    figures, rows, min_tables = LESSONS[lesson]
+    html = (site / "lecons" / lesson / "index.html").read_text(encoding="utf-8")
+    for figure in figures:
+        assert f"figures/{figure}" in html and (site / "figures" / figure).is_file(), figure
+    for row in rows:
+        assert row in html, row
+    assert html.count("<table>") >= min_tables
 
 
 def test_data_page_shows_the_example_grid_and_the_measured_cases_table(site):
