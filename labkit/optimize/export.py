@@ -67,5 +67,22 @@ def export_onnx(model, example_input, path, *, atol: float = 1e-4, opset: int = 
     finally:
         quiet.setLevel(level)
     program.save(str(path))
+    _strip_debug_metadata(path)
     check_parity(TorchRunner(model), OnnxRunner(path), example_input.numpy(), atol=atol)
     return path
+
+
+def _strip_debug_metadata(path: Path) -> None:
+    """Retire les métadonnées de débogage que l'exportateur range dans chaque nœud.
+
+    Piles d'appels, chemins des sources de PyTorch, noms des modules : sur un petit
+    CNN, 14 % du fichier. Elles faussaient la taille mesurée, qui dépendait même du
+    dossier d'installation ; le calcul n'en dépend pas.
+    """
+    import onnx
+
+    proto = onnx.load(str(path))
+    for node in proto.graph.node:
+        del node.metadata_props[:]
+        node.doc_string = ""
+    onnx.save(proto, str(path))
