@@ -21,7 +21,7 @@ from torch import nn
 from ._validation import LabkitError, check_float, check_int
 
 __all__ = ["History", "make_mlp", "make_cnn", "random_shift", "random_dihedral", "random_camera", "fit", "evaluate", "predict", "count_parameters",
-           "train_steps", "calibrate_loader"]
+           "count_macs", "train_steps", "calibrate_loader"]
 
 
 def _as_inputs(x, name: str) -> torch.Tensor:
@@ -55,6 +55,49 @@ def _check_arrays(x, y, name_x: str, name_y: str):
 def count_parameters(model: nn.Module) -> int:
     """Nombre de paramètres entraînables (notebook 01)."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def count_macs(model: nn.Module, input_shape) -> int:
+    """Multiplications-additions (MAC) d'une passe avant sur une image de forme ``input_shape`` (notebook 08).
+
+    Compte les couches ``Conv2d`` (groupes compris : une convolution en profondeur
+    coûte ``in_channels`` fois moins qu'une convolution pleine) et ``Linear``, qui font
+    l'essentiel du calcul ; les biais, normalisations, activations et pooling sont
+    négligés. Mesuré par des crochets (*hooks*) pendant une vraie passe avant, sur une
+    image nulle, en mode évaluation ; le mode du modèle est rétabli ensuite.
+
+    >>> count_macs(nn.Conv2d(3, 8, 3, padding=1, bias=False), (3, 10, 10))
+    21600
+    """
+    _check_model(model)
+    try:
+        shape = tuple(int(n) for n in input_shape)
+    except (TypeError, ValueError):
+        raise LabkitError(f"`input_shape` doit être la forme d'une image sans le lot, par exemple (1, 64, 64), reçu {input_shape!r}.") from None
+    if not shape or min(shape) < 1:
+        raise LabkitError(f"`input_shape` doit contenir des dimensions ≥ 1, par exemple (1, 64, 64), reçu {input_shape!r}.")
+    total = 0
+
+    def hook(module, _inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            per_output = (module.in_channels // module.groups) * module.kernel_size[0] * module.kernel_size[1]
+            total += per_output * output[0].numel()
+        else:
+            total += module.in_features * output[0].numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = model.training
+    device = next(model.parameters()).device
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(torch.zeros((1, *shape), device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    return int(total)
 
 
 def make_cnn(

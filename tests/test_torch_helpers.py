@@ -98,3 +98,26 @@ def test_random_camera_changes_pixels_not_shapes_and_is_reproducible():
     assert torch.allclose(still, images, atol=1e-6)
     with pytest.raises(LabkitError, match="N, C, H, W"):
         lkt.random_camera(torch.rand(12, 12))
+
+
+def test_count_macs_matches_the_convolution_formula_including_groups():
+    from torch import nn
+
+    standard = nn.Conv2d(16, 32, 3, padding=1, bias=False)
+    depthwise = nn.Conv2d(16, 16, 3, padding=1, groups=16, bias=False)
+    strided = nn.Conv2d(16, 32, 3, stride=2, padding=1, bias=False)
+    assert lkt.count_macs(standard, (16, 20, 20)) == 16 * 9 * 32 * 20 * 20
+    assert lkt.count_macs(depthwise, (16, 20, 20)) == 9 * 16 * 20 * 20
+    assert lkt.count_macs(strided, (16, 20, 20)) == 16 * 9 * 32 * 10 * 10
+    assert lkt.count_macs(nn.Sequential(nn.Flatten(), nn.Linear(12, 5)), (3, 2, 2)) == 60
+
+
+def test_count_macs_keeps_the_training_mode_and_rejects_bad_shapes():
+    model = lkt.make_cnn(width=4)
+    model.train()
+    macs = lkt.count_macs(model, (1, 64, 64))
+    assert model.training
+    assert macs == lkt.count_macs(model, [1, 64, 64]) > 0
+    for bad in (None, (0, 64, 64), "abc"):
+        with pytest.raises(LabkitError, match="input_shape"):
+            lkt.count_macs(model, bad)
