@@ -328,3 +328,135 @@ def test_notebook_05_solution_full_untouched_zero(graded_05):
 
 def test_notebook_05_unbalanced_calibration_and_inverted_gains_lose_their_points_only(graded_05):
     _assert_only_these_lose_their_points(graded_05["wrong"], POINTS_05, {"ex3_tests", "ex4_tests"})
+
+
+# ---------------------------------------------------------------- notebook 06
+
+ASSIGNMENT_06 = "06_elaguer"
+POINTS_06 = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 4}
+
+# Erreur classique : le taux le plus prudent au lieu du plus élevé qui tient la contrainte.
+LOWEST_SPARSITY = '''def best_sparsity(sweep, reference_accuracy, max_loss_points=1.0, column="précision après réentraînement"):
+    allowed = sweep.index[sweep[column] >= reference_accuracy - max_loss_points / 100]
+    return float(min(allowed)) if len(allowed) else None
+'''
+
+# Erreur classique : garder les premiers canaux sans regarder leur norme.
+FIRST_CHANNELS = '''def channels_to_keep(weight, keep_ratio):
+    return torch.arange(max(1, round(weight.shape[0] * keep_ratio)))
+
+
+def slice_conv_pair(conv, bn, next_conv, kept):
+    new_conv = torch.nn.Conv2d(conv.in_channels, len(kept), conv.kernel_size, conv.stride, conv.padding, bias=conv.bias is not None)
+    new_bn = torch.nn.BatchNorm2d(len(kept))
+    new_next = torch.nn.Conv2d(len(kept), next_conv.out_channels, next_conv.kernel_size, next_conv.stride, next_conv.padding,
+                               bias=next_conv.bias is not None)
+    with torch.no_grad():
+        new_conv.weight.copy_(conv.weight[kept])
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            getattr(new_bn, name).copy_(getattr(bn, name)[kept])
+        new_next.weight.copy_(next_conv.weight[:, kept])
+        if next_conv.bias is not None:
+            new_next.bias.copy_(next_conv.bias)
+    return new_conv, new_bn, new_next
+'''
+
+
+@pytest.fixture(scope="module")
+def graded_06(root, tmp_path_factory):
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_06, {
+        "wrong": {"ex2_best_sparsity": LOWEST_SPARSITY, "ex3_channels": FIRST_CHANNELS},
+    }, timeout=120)
+    return grading.read_scores(course, ASSIGNMENT_06)
+
+
+def test_notebook_06_solution_full_untouched_zero(graded_06):
+    _assert_solution_full_and_untouched_zero(graded_06, POINTS_06)
+
+
+def test_notebook_06_lowest_sparsity_and_first_channels_lose_their_points_only(graded_06):
+    _assert_only_these_lose_their_points(graded_06["wrong"], POINTS_06, {"ex2_tests", "ex3_tests"})
+
+
+# ---------------------------------------------------------------- notebook 07
+
+ASSIGNMENT_07 = "07_distiller"
+POINTS_07 = {"ex1_tests": 3, "ex2_tests": 4, "ex3_tests": 3}
+
+# Erreur classique : oublier le facteur T² (la température change alors le poids des deux termes).
+LOSS_WITHOUT_T_SQUARED = '''def distillation_loss(student_logits, teacher_logits, labels, temperature=2.0, alpha=0.5):
+    log_student = F.log_softmax(student_logits / temperature, dim=1)
+    log_teacher = F.log_softmax(teacher_logits.detach() / temperature, dim=1)
+    kl = (log_teacher.exp() * (log_teacher - log_student)).sum(dim=1).mean()
+    return alpha * kl + (1 - alpha) * F.cross_entropy(student_logits, labels)
+'''
+
+# Erreur classique : diviser par l'écart restant au lieu de l'écart de départ.
+GAP_TO_DISTILLED = '''def gap_closed(table, alone, distilled, teacher):
+    accuracy = table["précision"]
+    return float((accuracy[distilled] - accuracy[alone]) / (accuracy[teacher] - accuracy[distilled]))
+'''
+
+
+@pytest.fixture(scope="module")
+def graded_07(root, tmp_path_factory):
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_07, {
+        "wrong": {"ex2_loss": LOSS_WITHOUT_T_SQUARED, "ex3_gap": GAP_TO_DISTILLED},
+    }, timeout=120)
+    return grading.read_scores(course, ASSIGNMENT_07)
+
+
+def test_notebook_07_solution_full_untouched_zero(graded_07):
+    _assert_solution_full_and_untouched_zero(graded_07, POINTS_07)
+
+
+def test_notebook_07_missing_t_squared_and_wrong_gap_lose_their_points_only(graded_07):
+    _assert_only_these_lose_their_points(graded_07["wrong"], POINTS_07, {"ex2_tests", "ex3_tests"})
+
+
+# ---------------------------------------------------------------- notebook 08
+
+ASSIGNMENT_08 = "08_architectures_efficientes"
+POINTS_08 = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 4}
+
+# Erreur classique : une convolution 3×3 pleine au lieu d'une convolution en profondeur (groups oublié).
+SEPARABLE_WITHOUT_GROUPS = '''class DepthwiseSeparable(nn.Sequential):
+    def __init__(self, c_in, c_out, stride=1):
+        super().__init__(
+            nn.Conv2d(c_in, c_in, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_in), nn.ReLU(),
+            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
+        )
+'''
+
+# Erreur classique : une activation après la projection (le goulot n'est plus linéaire).
+PROJECTION_WITH_RELU = '''class InvertedResidual(nn.Module):
+    def __init__(self, c_in, c_out, expansion=4, stride=1):
+        super().__init__()
+        hidden = c_in * expansion
+        self.layers = nn.Sequential(
+            nn.Conv2d(c_in, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+            nn.Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
+            nn.Conv2d(hidden, c_out, 1, bias=False), nn.BatchNorm2d(c_out),
+        )
+        self.use_residual = stride == 1 and c_in == c_out
+
+    def forward(self, x):
+        out = torch.relu6(self.layers(x))
+        return x + out if self.use_residual else out
+'''
+
+
+@pytest.fixture(scope="module")
+def graded_08(root, tmp_path_factory):
+    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_08, {
+        "wrong": {"ex2_separable": SEPARABLE_WITHOUT_GROUPS, "ex3_inverted": PROJECTION_WITH_RELU},
+    }, timeout=120)
+    return grading.read_scores(course, ASSIGNMENT_08)
+
+
+def test_notebook_08_solution_full_untouched_zero(graded_08):
+    _assert_solution_full_and_untouched_zero(graded_08, POINTS_08)
+
+
+def test_notebook_08_full_convolution_and_relu_after_projection_lose_their_points_only(graded_08):
+    _assert_only_these_lose_their_points(graded_08["wrong"], POINTS_08, {"ex2_tests", "ex3_tests"})

@@ -59,6 +59,14 @@ LESSONS = {
     "05-quantifier": (("05_bits.png", "05_compromis.png"),
                       ("int8 statique (ONNX Runtime)", "int8 dynamique (ONNX Runtime)", "int8 (LiteRT)", "QAT 3 bits",
                        "par canal (4 bits)"), 6),
+    "06-elaguer": (("06_histogramme.png", "06_balayage.png", "06_compromis.png"),
+                   ("élagués (taux global 80 %)", "précision après réentraînement", "(non structuré)", "canaux × 0.5 (structuré)",
+                    "p90 b1 (ms)"), 5),
+    "07-distiller": (("07_temperature.png", "07_connaissance.png", "07_courbes.png", "07_reglages.png", "07_compromis.png"),
+                     ("professeur", "élève seul", "élève distillé + images sans étiquettes", "précision de validation"), 3),
+    "08-architectures-efficientes": (("08_courbes.png", "08_macs_latence.png"),
+                                     ("séparable en profondeur, 32 → 64", "CNN efficient (ONNX Runtime)", "CNN standard élagué (PyTorch)",
+                                      "MAC (millions)"), 4),
 }
 
 
