@@ -61,7 +61,7 @@ LESSONS = {
                        "par canal (4 bits)"), 6),
     "06-elaguer": (("06_histogramme.png", "06_balayage.png", "06_compromis.png"),
                    ("élagués (taux global 80 %)", "précision après réentraînement", "(non structuré)", "canaux × 0.5 (structuré)",
-                    "p90 b1 (ms)"), 5),
+                    "p90 b1 (ms)", "18, 36, 36"), 6),
     "07-distiller": (("07_temperature.png", "07_connaissance.png", "07_courbes.png", "07_reglages.png", "07_compromis.png"),
                      ("professeur", "élève seul", "élève distillé + images sans étiquettes", "précision de validation"), 3),
     "08-architectures-efficientes": (("08_courbes.png", "08_macs_latence.png"),
