@@ -1,10 +1,9 @@
 """Aller-retour de correction nbgrader : notes lues dans le carnet SQLite."""
 
-from pathlib import Path
-
 import nbformat
 import pytest
 
+from _grading import assert_only_these_lose_their_points, assert_solution_full_and_untouched_zero, graded_course
 from labkit.course import grading
 from labkit.course.paths import solution_path
 
@@ -45,47 +44,9 @@ LOOPING_EARLY_STOPPING = '''def early_stopping_epochs(val_losses, patience):
 '''
 
 
-def _variant(path, replacements, target):
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in replacements:
-            cell.source = replacements[grade_id]
-    nbformat.write(nb, target)
-    return target
-
-
-def _graded_course(root, tmp_path_factory, assignment, variants, *, timeout):
-    """Soumet la solution, la version étudiante non touchée et des variantes fautives, puis les corrige."""
-    course = grading.prepare_course(root, tmp_path_factory.mktemp(f"course_{assignment}"), [assignment], timeout=timeout)
-    work = tmp_path_factory.mktemp(f"submissions_{assignment}")
-    solution = solution_path(root, assignment)
-    submissions = {"solution": solution, "untouched": grading.generate_assignment(course, assignment)}
-    for name, variant in variants.items():
-        # Une variante est soit {grade_id: nouveau code}, soit un notebook déjà préparé.
-        submissions[name] = variant if isinstance(variant, Path) else _variant(solution, variant, work / f"{name}.ipynb")
-    for student, notebook in submissions.items():
-        grading.submit(course, assignment, student, notebook)
-    grading.autograde(course, assignment, smoke=True)
-    return course
-
-
-def _assert_solution_full_and_untouched_zero(scores, points):
-    assert scores["solution"]["max"] == sum(points.values())
-    assert scores["solution"]["total"] == sum(points.values())
-    assert scores["untouched"]["total"] == 0
-
-
-def _assert_only_these_lose_their_points(scores, points, lost):
-    """Les exercices `lost` ont 0, tous les autres leurs points complets."""
-    cells = scores["cells"]
-    for grade_id, full in points.items():
-        assert cells[grade_id] == (0 if grade_id in lost else full), grade_id
-
-
 @pytest.fixture(scope="module")
 def graded(root, tmp_path_factory):
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT, {
+    course = graded_course(root, tmp_path_factory, ASSIGNMENT, {
         "wrong": {"ex2_early_stopping": WRONG_EARLY_STOPPING},
         "broken": {"ex1_classify_history": RAISING_DIAGNOSIS, "ex2_early_stopping": LOOPING_EARLY_STOPPING},
         "tampered": {"ex3_remedies": TAMPERED_REMEDIES},
@@ -166,18 +127,18 @@ def standardize(x, mean, std):
 
 @pytest.fixture(scope="module")
 def graded_02(root, tmp_path_factory):
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_02, {
+    course = graded_course(root, tmp_path_factory, ASSIGNMENT_02, {
         "wrong": {"ex4_group_split": WRONG_GROUP_SPLIT, "ex1_standardize": LEAKY_STANDARDIZER},
     }, timeout=60)
     return grading.read_scores(course, ASSIGNMENT_02)
 
 
 def test_notebook_02_solution_full_untouched_zero(graded_02):
-    _assert_solution_full_and_untouched_zero(graded_02, POINTS_02)
+    assert_solution_full_and_untouched_zero(graded_02, POINTS_02)
 
 
 def test_notebook_02_wrong_split_and_leaky_normalization_lose_their_points_only(graded_02):
-    _assert_only_these_lose_their_points(graded_02["wrong"], POINTS_02, {"ex1_tests", "ex4_tests"})
+    assert_only_these_lose_their_points(graded_02["wrong"], POINTS_02, {"ex1_tests", "ex4_tests"})
 
 
 # ---------------------------------------------------------------- notebook 03
@@ -219,7 +180,7 @@ def _replace_cell_source(path, old_start, new_source, target):
 def graded_03(root, tmp_path_factory):
     sabotaged = _replace_cell_source(solution_path(root, ASSIGNMENT_03), "def run(name", SABOTAGED_REFERENCE,
                                      tmp_path_factory.mktemp("sabotaged_03") / "sabotaged.ipynb")
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_03, {
+    course = graded_course(root, tmp_path_factory, ASSIGNMENT_03, {
         "wrong": {"ex4_compare_runs": IGNORED_EXPERIMENT},
         "sabotaged": sabotaged,
     }, timeout=120)
@@ -227,11 +188,11 @@ def graded_03(root, tmp_path_factory):
 
 
 def test_notebook_03_solution_full_untouched_zero(graded_03):
-    _assert_solution_full_and_untouched_zero(graded_03, POINTS_03)
+    assert_solution_full_and_untouched_zero(graded_03, POINTS_03)
 
 
 def test_notebook_03_a_comparison_that_ignores_its_experiment_loses_its_points_only(graded_03):
-    _assert_only_these_lose_their_points(graded_03["wrong"], POINTS_03, {"ex4_tests"})
+    assert_only_these_lose_their_points(graded_03["wrong"], POINTS_03, {"ex4_tests"})
 
 
 def test_notebook_03_a_sabotaged_reference_does_not_earn_the_improvement_points(graded_03):
@@ -278,185 +239,15 @@ NORM_AFTER_CLIPPING = '''def clip_by_global_norm(parameters, max_norm):
 
 @pytest.fixture(scope="module")
 def graded_04(root, tmp_path_factory):
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_04, {
+    course = graded_course(root, tmp_path_factory, ASSIGNMENT_04, {
         "wrong": {"ex2_profile_cache": SELF_TIME_SHARES, "ex3_clip": NORM_AFTER_CLIPPING},
     }, timeout=120)
     return grading.read_scores(course, ASSIGNMENT_04)
 
 
 def test_notebook_04_solution_full_untouched_zero(graded_04):
-    _assert_solution_full_and_untouched_zero(graded_04, POINTS_04)
+    assert_solution_full_and_untouched_zero(graded_04, POINTS_04)
 
 
 def test_notebook_04_self_time_shares_and_norm_after_clipping_lose_their_points_only(graded_04):
-    _assert_only_these_lose_their_points(graded_04["wrong"], POINTS_04, {"ex2_tests", "ex3_tests"})
-
-
-# ---------------------------------------------------------------- notebook 05
-
-ASSIGNMENT_05 = "05_quantifier"
-POINTS_05 = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 3, "ex4_tests": 3}
-
-# Erreur classique : calibrer sur les premiers exemples venus, sans regarder les classes.
-FIRST_EXAMPLES_CALIBRATION = '''def calibration_set(x, y, size, seed=0):
-    return np.asarray(x[:size], dtype=np.float32)
-'''
-
-# Erreur classique : le rapport à l'envers (variante / référence).
-INVERTED_GAINS = '''def int8_gains(table, reference, quantized):
-    ref, new = table.loc[reference], table.loc[quantized]
-    return {
-        "× plus petit": float(new["taille (ko)"] / ref["taille (ko)"]),
-        "× plus rapide b1": float(new["latence b1 (ms)"] / ref["latence b1 (ms)"]),
-        "× plus rapide b64": float(new["latence b64 (ms)"] / ref["latence b64 (ms)"]),
-        "points perdus": float((ref["précision"] - new["précision"]) * 100),
-    }
-'''
-
-
-@pytest.fixture(scope="module")
-def graded_05(root, tmp_path_factory):
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_05, {
-        "wrong": {"ex3_calibration": FIRST_EXAMPLES_CALIBRATION, "ex4_gains": INVERTED_GAINS},
-    }, timeout=120)
-    return grading.read_scores(course, ASSIGNMENT_05)
-
-
-def test_notebook_05_solution_full_untouched_zero(graded_05):
-    _assert_solution_full_and_untouched_zero(graded_05, POINTS_05)
-
-
-def test_notebook_05_unbalanced_calibration_and_inverted_gains_lose_their_points_only(graded_05):
-    _assert_only_these_lose_their_points(graded_05["wrong"], POINTS_05, {"ex3_tests", "ex4_tests"})
-
-
-# ---------------------------------------------------------------- notebook 06
-
-ASSIGNMENT_06 = "06_elaguer"
-POINTS_06 = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 4}
-
-# Erreur classique : le taux le plus prudent au lieu du plus élevé qui tient la contrainte.
-LOWEST_SPARSITY = '''def best_sparsity(sweep, reference_accuracy, max_loss_points=1.0, column="précision après réentraînement"):
-    allowed = sweep.index[sweep[column] >= reference_accuracy - max_loss_points / 100]
-    return float(min(allowed)) if len(allowed) else None
-'''
-
-# Erreur classique : garder les premiers canaux sans regarder leur norme.
-FIRST_CHANNELS = '''def channels_to_keep(weight, keep_ratio):
-    return torch.arange(max(1, round(weight.shape[0] * keep_ratio)))
-
-
-def slice_conv_pair(conv, bn, next_conv, kept):
-    new_conv = torch.nn.Conv2d(conv.in_channels, len(kept), conv.kernel_size, conv.stride, conv.padding, bias=conv.bias is not None)
-    new_bn = torch.nn.BatchNorm2d(len(kept))
-    new_next = torch.nn.Conv2d(len(kept), next_conv.out_channels, next_conv.kernel_size, next_conv.stride, next_conv.padding,
-                               bias=next_conv.bias is not None)
-    with torch.no_grad():
-        new_conv.weight.copy_(conv.weight[kept])
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            getattr(new_bn, name).copy_(getattr(bn, name)[kept])
-        new_next.weight.copy_(next_conv.weight[:, kept])
-        if next_conv.bias is not None:
-            new_next.bias.copy_(next_conv.bias)
-    return new_conv, new_bn, new_next
-'''
-
-
-@pytest.fixture(scope="module")
-def graded_06(root, tmp_path_factory):
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_06, {
-        "wrong": {"ex2_best_sparsity": LOWEST_SPARSITY, "ex3_channels": FIRST_CHANNELS},
-    }, timeout=120)
-    return grading.read_scores(course, ASSIGNMENT_06)
-
-
-def test_notebook_06_solution_full_untouched_zero(graded_06):
-    _assert_solution_full_and_untouched_zero(graded_06, POINTS_06)
-
-
-def test_notebook_06_lowest_sparsity_and_first_channels_lose_their_points_only(graded_06):
-    _assert_only_these_lose_their_points(graded_06["wrong"], POINTS_06, {"ex2_tests", "ex3_tests"})
-
-
-# ---------------------------------------------------------------- notebook 07
-
-ASSIGNMENT_07 = "07_distiller"
-POINTS_07 = {"ex1_tests": 3, "ex2_tests": 4, "ex3_tests": 3}
-
-# Erreur classique : oublier le facteur T² (la température change alors le poids des deux termes).
-LOSS_WITHOUT_T_SQUARED = '''def distillation_loss(student_logits, teacher_logits, labels, temperature=2.0, alpha=0.5):
-    log_student = F.log_softmax(student_logits / temperature, dim=1)
-    log_teacher = F.log_softmax(teacher_logits.detach() / temperature, dim=1)
-    kl = (log_teacher.exp() * (log_teacher - log_student)).sum(dim=1).mean()
-    return alpha * kl + (1 - alpha) * F.cross_entropy(student_logits, labels)
-'''
-
-# Erreur classique : diviser par l'écart restant au lieu de l'écart de départ.
-GAP_TO_DISTILLED = '''def gap_closed(table, alone, distilled, teacher):
-    accuracy = table["précision"]
-    return float((accuracy[distilled] - accuracy[alone]) / (accuracy[teacher] - accuracy[distilled]))
-'''
-
-
-@pytest.fixture(scope="module")
-def graded_07(root, tmp_path_factory):
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_07, {
-        "wrong": {"ex2_loss": LOSS_WITHOUT_T_SQUARED, "ex3_gap": GAP_TO_DISTILLED},
-    }, timeout=120)
-    return grading.read_scores(course, ASSIGNMENT_07)
-
-
-def test_notebook_07_solution_full_untouched_zero(graded_07):
-    _assert_solution_full_and_untouched_zero(graded_07, POINTS_07)
-
-
-def test_notebook_07_missing_t_squared_and_wrong_gap_lose_their_points_only(graded_07):
-    _assert_only_these_lose_their_points(graded_07["wrong"], POINTS_07, {"ex2_tests", "ex3_tests"})
-
-
-# ---------------------------------------------------------------- notebook 08
-
-ASSIGNMENT_08 = "08_architectures_efficientes"
-POINTS_08 = {"ex1_tests": 3, "ex2_tests": 3, "ex3_tests": 4}
-
-# Erreur classique : une convolution 3×3 pleine au lieu d'une convolution en profondeur (groups oublié).
-SEPARABLE_WITHOUT_GROUPS = '''class DepthwiseSeparable(nn.Sequential):
-    def __init__(self, c_in, c_out, stride=1):
-        super().__init__(
-            nn.Conv2d(c_in, c_in, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_in), nn.ReLU(),
-            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
-        )
-'''
-
-# Erreur classique : une activation après la projection (le goulot n'est plus linéaire).
-PROJECTION_WITH_RELU = '''class InvertedResidual(nn.Module):
-    def __init__(self, c_in, c_out, expansion=4, stride=1):
-        super().__init__()
-        hidden = c_in * expansion
-        self.layers = nn.Sequential(
-            nn.Conv2d(c_in, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
-            nn.Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(),
-            nn.Conv2d(hidden, c_out, 1, bias=False), nn.BatchNorm2d(c_out),
-        )
-        self.use_residual = stride == 1 and c_in == c_out
-
-    def forward(self, x):
-        out = torch.relu6(self.layers(x))
-        return x + out if self.use_residual else out
-'''
-
-
-@pytest.fixture(scope="module")
-def graded_08(root, tmp_path_factory):
-    course = _graded_course(root, tmp_path_factory, ASSIGNMENT_08, {
-        "wrong": {"ex2_separable": SEPARABLE_WITHOUT_GROUPS, "ex3_inverted": PROJECTION_WITH_RELU},
-    }, timeout=120)
-    return grading.read_scores(course, ASSIGNMENT_08)
-
-
-def test_notebook_08_solution_full_untouched_zero(graded_08):
-    _assert_solution_full_and_untouched_zero(graded_08, POINTS_08)
-
-
-def test_notebook_08_full_convolution_and_relu_after_projection_lose_their_points_only(graded_08):
-    _assert_only_these_lose_their_points(graded_08["wrong"], POINTS_08, {"ex2_tests", "ex3_tests"})
+    assert_only_these_lose_their_points(graded_04["wrong"], POINTS_04, {"ex2_tests", "ex3_tests"})
