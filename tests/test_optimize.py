@@ -143,6 +143,20 @@ def test_channel_pruning_removes_channels_and_keeps_the_interface(trained_cnn):
         prune_channels(torch.nn.Sequential(torch.nn.LSTM(3, 3)), 0.5)
 
 
+def test_channel_pruning_rounds_the_kept_channels_to_a_multiple():
+    model = lkt.make_cnn(width=24)  # 24, 48, 48 canaux
+    widths = lambda m: [c.out_channels for c in m if isinstance(c, torch.nn.Conv2d)]  # noqa: E731
+    assert widths(prune_channels(model, 0.75)) == [18, 36, 36]
+    assert widths(prune_channels(model, 0.75, multiple_of=8)) == [16, 32, 32]
+    assert widths(prune_channels(model, 0.05, multiple_of=8)) == [8, 8, 8]  # au moins un multiple
+    assert widths(prune_channels(model, 0.99, multiple_of=32)) == [24, 32, 32]  # jamais plus que tous
+    slim = prune_channels(model, 0.75, multiple_of=8)
+    assert slim(torch.zeros(2, 1, 64, 64)).shape == (2, 6)
+    for bad in (0, 2.5, "8"):
+        with pytest.raises(LabkitError, match="multiple_of"):
+            prune_channels(model, 0.5, multiple_of=bad)
+
+
 @pytest.mark.parametrize("value", [1.0, -0.1, 2])
 def test_sparsity_outside_the_interval_is_refused(value):
     with pytest.raises(LabkitError, match="sparsity"):
