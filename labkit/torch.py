@@ -93,6 +93,10 @@ def count_macs(model: nn.Module, input_shape) -> int:
         model.eval()
         with torch.no_grad():
             model(torch.zeros((1, *shape), device=device))
+    except RuntimeError as error:  # forme incompatible : le message de PyTorch est en anglais
+        raise LabkitError(
+            f"Le modèle refuse une image de forme {shape} (`input_shape`, sans le lot) : {str(error).splitlines()[0]}"
+        ) from None
     finally:
         for handle in handles:
             handle.remove()

@@ -121,3 +121,5 @@ def test_count_macs_keeps_the_training_mode_and_rejects_bad_shapes():
     for bad in (None, (0, 64, 64), "abc"):
         with pytest.raises(LabkitError, match="input_shape"):
             lkt.count_macs(model, bad)
+    with pytest.raises(LabkitError, match="refuse une image de forme"):
+        lkt.count_macs(model, (3, 64, 64))  # trois canaux pour un modèle qui en attend un
