@@ -1,7 +1,7 @@
 """Banc d'essai de l'optimisation : quantification, QAT, élagage, distillation, sur les images de PCB.
 
     .venv/bin/python benchmarks/optimization.py            # configuration complète (< 15 min, 2 cœurs)
-    .venv/bin/python benchmarks/optimization.py --small    # configuration réduite (tests)
+    .venv/bin/python benchmarks/optimization.py --smoke    # mode rapide (tests)
 
 Un professeur (``make_cnn``) est entraîné, puis chaque technique est appliquée et
 mesurée avec le protocole de :mod:`labkit.optimize.measure` : un fil, échauffement,
@@ -9,8 +9,8 @@ médianes. Chaque variante est comparée au fp32 **exécuté par le même moteur
 (ONNX Runtime contre ONNX Runtime, PyTorch eager contre PyTorch eager, LiteRT contre
 LiteRT). Le chemin LiteRT part du **même professeur**, copié en Keras 3
 (:func:`labkit.keras.from_torch`, vérifié à 1e-4 près) puis converti par Keras. Écrit
-``benchmarks/results/optimization.md`` et ``optimization.png`` (``--small`` :
-``optimization_small.*``, non versionnés), avec la machine et le verdict de chaque objectif.
+``benchmarks/results/optimization.md`` et ``optimization.png`` (``--smoke`` :
+``optimization_smoke.*``, non versionnés), avec la machine et le verdict de chaque objectif.
 """
 
 from __future__ import annotations
@@ -23,12 +23,42 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
-FULL = dict(n_train=3000, n_val=1000, n_transfer=6000, difficulty=0.5, teacher_width=48, teacher_epochs=10, student_width=8,
-            student_epochs=24, finetune_epochs=4, n_qat=1500, qat_epochs=1, low_bits=3, low_bits_epochs=1, runs=40, sparsity=0.8,
-            keep_ratio=0.5)
-SMALL = dict(n_train=1000, n_val=300, n_transfer=1000, difficulty=0.2, teacher_width=16, teacher_epochs=8, student_width=4,
-             student_epochs=2, finetune_epochs=1, n_qat=1000, qat_epochs=1, low_bits=3, low_bits_epochs=1, runs=5, sparsity=0.8,
-             keep_ratio=0.5)
+FULL = dict(
+    n_train=3000,
+    n_val=1000,
+    n_transfer=6000,
+    difficulty=0.5,
+    teacher_width=48,
+    teacher_epochs=10,
+    student_width=8,
+    student_epochs=24,
+    finetune_epochs=4,
+    n_qat=1500,
+    qat_epochs=1,
+    low_bits=3,
+    low_bits_epochs=1,
+    runs=40,
+    sparsity=0.8,
+    keep_ratio=0.5,
+)
+SMOKE = dict(
+    n_train=1000,
+    n_val=300,
+    n_transfer=1000,
+    difficulty=0.2,
+    teacher_width=16,
+    teacher_epochs=8,
+    student_width=4,
+    student_epochs=2,
+    finetune_epochs=1,
+    n_qat=1000,
+    qat_epochs=1,
+    low_bits=3,
+    low_bits_epochs=1,
+    runs=5,
+    sparsity=0.8,
+    keep_ratio=0.5,
+)
 
 #: Objectifs de l'issue 4 : (description, fonction du tableau de résultats → (valeur lue, atteint ?)).
 TARGETS = {
@@ -71,8 +101,10 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         return result
 
     teacher = lkt.make_cnn(width=c["teacher_width"])
-    timed("professeur", lambda: lkt.fit(teacher, x_train, train.labels, x_val, val.labels, epochs=c["teacher_epochs"],
-                                        description="professeur", **fit))
+    timed(
+        "professeur",
+        lambda: lkt.fit(teacher, x_train, train.labels, x_val, val.labels, epochs=c["teacher_epochs"], description="professeur", **fit),
+    )
     teacher.eval()
 
     # int8 statique, ONNX Runtime (QDQ), calibré sur 256 images d'entraînement.
@@ -88,9 +120,15 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     def litert_exports():
         keras_teacher = lkk.from_torch(teacher, input_shape=x_train.shape[2:] + (1,))
         calibration = x_train[:256].transpose(0, 2, 3, 1)
-        return {mode or "fp32": export_litert(keras_teacher, out_dir / f"teacher_{mode or 'fp32'}.tflite", quantize=mode,
-                                              calibration_data=calibration if mode == "int8" else None)
-                for mode in (None, "float16", "dynamic", "int8")}
+        return {
+            mode or "fp32": export_litert(
+                keras_teacher,
+                out_dir / f"teacher_{mode or 'fp32'}.tflite",
+                quantize=mode,
+                calibration_data=calibration if mode == "int8" else None,
+            )
+            for mode in (None, "float16", "dynamic", "int8")
+        }
 
     litert = timed("LiteRT", litert_exports)
 
@@ -100,9 +138,16 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         calibrate(model, x_train[:256])
         ptq = accuracy(TorchRunner(model), x_test, test.labels)
         # Le QAT part d'un modèle entraîné : une partie des images d'entraînement suffit.
-        lkt.fit(model, x_train[: c["n_qat"]], train.labels[: c["n_qat"]], x_val, val.labels, epochs=epochs,
-                description=f"QAT {bits} bits",
-                **{**fit, "lr": 3e-4})
+        lkt.fit(
+            model,
+            x_train[: c["n_qat"]],
+            train.labels[: c["n_qat"]],
+            x_val,
+            val.labels,
+            epochs=epochs,
+            description=f"QAT {bits} bits",
+            **{**fit, "lr": 3e-4},
+        )
         return model, ptq, accuracy(TorchRunner(model), x_test, test.labels)
 
     qat_model, _, _ = timed("QAT 8 bits", lambda: quantization_aware(8, c["qat_epochs"]))
@@ -114,14 +159,36 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     sparse = lkt.make_cnn(width=c["teacher_width"])
     sparse.load_state_dict(teacher.state_dict())
     global_magnitude_prune(sparse, c["sparsity"])
-    timed("élagage", lambda: lkt.fit(sparse, x_train, train.labels, x_val, val.labels, epochs=c["finetune_epochs"],
-                                     description="élagage + réentraînement", **{**fit, "lr": 1e-3}))
+    timed(
+        "élagage",
+        lambda: lkt.fit(
+            sparse,
+            x_train,
+            train.labels,
+            x_val,
+            val.labels,
+            epochs=c["finetune_epochs"],
+            description="élagage + réentraînement",
+            **{**fit, "lr": 1e-3},
+        ),
+    )
     remove_masks(sparse).eval()
 
     # Élagage structuré : moitié des canaux retirés, réentraîné.
     slim = prune_channels(teacher, c["keep_ratio"])
-    timed("canaux", lambda: lkt.fit(slim, x_train, train.labels, x_val, val.labels, epochs=c["finetune_epochs"],
-                                    description="canaux + réentraînement", **{**fit, "lr": 1e-3}))
+    timed(
+        "canaux",
+        lambda: lkt.fit(
+            slim,
+            x_train,
+            train.labels,
+            x_val,
+            val.labels,
+            epochs=c["finetune_epochs"],
+            description="canaux + réentraînement",
+            **{**fit, "lr": 1e-3},
+        ),
+    )
     slim.eval()
 
     # Distillation. Le même élève, à nombre de pas de gradient égal : seul sur les images étiquetées ;
@@ -132,15 +199,55 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     unlabeled = make_pcb_defects(c["n_transfer"], difficulty=c["difficulty"], seed=4).images[:, None]
     transfer_epochs = max(1, round(c["student_epochs"] * c["n_train"] / (c["n_train"] + c["n_transfer"])))
     students = {name: lkt.make_cnn(width=c["student_width"]) for name in ("seul", "distillé", "transfert", "pseudo")}
-    timed("élève seul", lambda: lkt.fit(students["seul"], x_train, train.labels, x_val, val.labels,
-                                        epochs=c["student_epochs"], description="élève seul", **fit))
-    timed("élève distillé", lambda: distill(students["distillé"], teacher, x_train, train.labels, x_val, val.labels,
-                                            epochs=c["student_epochs"], description="élève distillé", **fit))
-    timed("élève transfert", lambda: distill(students["transfert"], teacher, x_train, train.labels, x_val, val.labels,
-                                             x_transfer=unlabeled, epochs=transfer_epochs, description="élève distillé + transfert", **fit))
+    timed(
+        "élève seul",
+        lambda: lkt.fit(
+            students["seul"], x_train, train.labels, x_val, val.labels, epochs=c["student_epochs"], description="élève seul", **fit
+        ),
+    )
+    timed(
+        "élève distillé",
+        lambda: distill(
+            students["distillé"],
+            teacher,
+            x_train,
+            train.labels,
+            x_val,
+            val.labels,
+            epochs=c["student_epochs"],
+            description="élève distillé",
+            **fit,
+        ),
+    )
+    timed(
+        "élève transfert",
+        lambda: distill(
+            students["transfert"],
+            teacher,
+            x_train,
+            train.labels,
+            x_val,
+            val.labels,
+            x_transfer=unlabeled,
+            epochs=transfer_epochs,
+            description="élève distillé + transfert",
+            **fit,
+        ),
+    )
     x_pseudo, y_pseudo = with_teacher_labels(teacher, x_train, train.labels, unlabeled)
-    timed("élève pseudo", lambda: lkt.fit(students["pseudo"], x_pseudo, y_pseudo, x_val, val.labels, epochs=transfer_epochs,
-                                          description="élève, étiquettes du professeur", **fit))
+    timed(
+        "élève pseudo",
+        lambda: lkt.fit(
+            students["pseudo"],
+            x_pseudo,
+            y_pseudo,
+            x_val,
+            val.labels,
+            epochs=transfer_epochs,
+            description="élève, étiquettes du professeur",
+            **fit,
+        ),
+    )
     for model in students.values():
         model.eval()
 
@@ -166,14 +273,16 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         "int8 dynamique (LiteRT)": LiteRTRunner(litert["dynamic"], "int8 dynamique"),
         "int8 (LiteRT)": LiteRTRunner(litert["int8"], "int8"),
     }
-    comparison = compare(variants, x_test, test.labels, runs=c["runs"], warmup=max(2, c["runs"] // 10), threads=1,
-                         progress=progress)
+    comparison = compare(variants, x_test, test.labels, runs=c["runs"], warmup=max(2, c["runs"] // 10), threads=1, progress=progress)
     table = comparison.table
-    table["paramètres"] = [sum(p.numel() for p in m.model.parameters()) if hasattr(m, "model") else np.nan
-                           for m in variants.values()]
-    return {"comparison": comparison, "timings": timings, "sparsity": sparsity(sparse),
-            "accuracy_check": accuracy(OnnxRunner(fp32_onnx), x_test, test.labels),
-            "low_bits": {"bits": c["low_bits"], "ptq": low_ptq, "qat": low_qat, "fp32": accuracy(TorchRunner(teacher), x_test, test.labels)}}
+    table["paramètres"] = [sum(p.numel() for p in m.model.parameters()) if hasattr(m, "model") else np.nan for m in variants.values()]
+    return {
+        "comparison": comparison,
+        "timings": timings,
+        "sparsity": sparsity(sparse),
+        "accuracy_check": accuracy(OnnxRunner(fp32_onnx), x_test, test.labels),
+        "low_bits": {"bits": c["low_bits"], "ptq": low_ptq, "qat": low_qat, "fp32": accuracy(TorchRunner(teacher), x_test, test.labels)},
+    }
 
 
 def _int8_verdict(key: str, fp32, int8) -> tuple[str, str, bool]:
@@ -181,23 +290,39 @@ def _int8_verdict(key: str, fp32, int8) -> tuple[str, str, bool]:
     size = fp32["taille (ko)"] / int8["taille (ko)"]
     b1, b64 = (fp32[f"latence {b} (ms)"] / int8[f"latence {b} (ms)"] for b in ("b1", "b64"))
     loss = (fp32["précision"] - int8["précision"]) * 100
-    return (key, f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
-            size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1)
+    return (
+        key,
+        f"{size:.2f}× plus petit, {b1:.2f}× (b1) et {b64:.2f}× (b64) plus rapide, {loss:+.1f} point(s) perdus",
+        size >= 3.5 and b1 >= 2 and b64 >= 2 and loss <= 1,
+    )
 
 
 def verdicts(result: dict) -> list[tuple[str, str, bool]]:
     t = result["comparison"].table
     ort, pt = t.loc["fp32 (ONNX Runtime)"], t.loc["fp32 (PyTorch)"]
-    out = [_int8_verdict("int8", ort, t.loc["int8 (ONNX Runtime)"]),
-           _int8_verdict("litert", t.loc["fp32 (LiteRT)"], t.loc["int8 (LiteRT)"])]
+    out = [
+        _int8_verdict("int8", ort, t.loc["int8 (ONNX Runtime)"]),
+        _int8_verdict("litert", t.loc["fp32 (LiteRT)"], t.loc["int8 (LiteRT)"]),
+    ]
     sp = t.loc["élagué 80 % (PyTorch)"]
     zipped, loss = pt["zippé (ko)"] / sp["zippé (ko)"], (pt["précision"] - sp["précision"]) * 100
-    out.append(("sparse", f"{result['sparsity']:.1%} de zéros, {zipped:.2f}× plus petit zippé, {loss:+.1f} point(s) perdus",
-                result["sparsity"] >= 0.8 and zipped >= 3 and loss <= 1))
+    out.append(
+        (
+            "sparse",
+            f"{result['sparsity']:.1%} de zéros, {zipped:.2f}× plus petit zippé, {loss:+.1f} point(s) perdus",
+            result["sparsity"] >= 0.8 and zipped >= 3 and loss <= 1,
+        )
+    )
     slim = t.loc["canaux ÷2 (PyTorch)"]
     speed, loss = pt["latence b1 (ms)"] / slim["latence b1 (ms)"], (pt["précision"] - slim["précision"]) * 100
-    out.append(("channels", f"{speed:.2f}× plus rapide en b1 ({pt['latence b64 (ms)'] / slim['latence b64 (ms)']:.2f}× en b64), "
-                f"{loss:+.1f} point(s) perdus", speed >= 1.5 and loss <= 1))
+    out.append(
+        (
+            "channels",
+            f"{speed:.2f}× plus rapide en b1 ({pt['latence b64 (ms)'] / slim['latence b64 (ms)']:.2f}× en b64), "
+            f"{loss:+.1f} point(s) perdus",
+            speed >= 1.5 and loss <= 1,
+        )
+    )
     alone, plain = t.loc["élève seul (PyTorch)"], t.loc["élève distillé (PyTorch)"]
     student, pseudo = t.loc["élève distillé + transfert (PyTorch)"], t.loc["élève, étiquettes du professeur (PyTorch)"]
     ratio = pt["paramètres"] / student["paramètres"]
@@ -206,11 +331,16 @@ def verdicts(result: dict) -> list[tuple[str, str, bool]]:
     def closed(row):
         return (row["précision"] - alone["précision"]) / gap if gap > 0 else float("nan")
 
-    out.append(("distill", f"{ratio:.1f}× moins de paramètres ; seul {alone['précision']:.3f}, professeur {pt['précision']:.3f} ; "
-                f"distillé avec images sans étiquettes {student['précision']:.3f} ({closed(student):.0%} de l'écart comblé) ; "
-                f"distillé sur les seules images étiquetées {plain['précision']:.3f} ({closed(plain):.0%}) ; "
-                f"étiquettes du professeur sans adoucissement {pseudo['précision']:.3f} ({closed(pseudo):.0%})",
-                ratio >= 10 and closed(student) >= 0.5))
+    out.append(
+        (
+            "distill",
+            f"{ratio:.1f}× moins de paramètres ; seul {alone['précision']:.3f}, professeur {pt['précision']:.3f} ; "
+            f"distillé avec images sans étiquettes {student['précision']:.3f} ({closed(student):.0%} de l'écart comblé) ; "
+            f"distillé sur les seules images étiquetées {plain['précision']:.3f} ({closed(plain):.0%}) ; "
+            f"étiquettes du professeur sans adoucissement {pseudo['précision']:.3f} ({closed(pseudo):.0%})",
+            ratio >= 10 and closed(student) >= 0.5,
+        )
+    )
     comb = t.loc["élagué + int8 (ONNX Runtime)"]
     zipped, loss = ort["zippé (ko)"] / comb["zippé (ko)"], (ort["précision"] - comb["précision"]) * 100
     out.append(("combined", f"{zipped:.2f}× plus petit zippé, {loss:+.1f} point(s) perdus", zipped >= 8 and loss <= 1.5))
@@ -270,12 +400,12 @@ def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Banc d'essai de l'optimisation (quantification, élagage, distillation).")
-    parser.add_argument("--small", action="store_true", help="configuration réduite, pour les tests")
+    parser.add_argument("--smoke", action="store_true", help="mode rapide (smoke), pour les tests")
     args = parser.parse_args(argv)
-    config, name = (SMALL, "optimization_small") if args.small else (FULL, "optimization")
+    config, name = (SMOKE, "optimization_smoke") if args.smoke else (FULL, "optimization")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
-        result = run(config, Path(folder), progress=not args.small)
+        result = run(config, Path(folder), progress=not args.smoke)
     path = write_report(result, config, name, time.perf_counter() - start)
     print(path.read_text(encoding="utf-8"))
     return 0

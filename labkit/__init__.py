@@ -12,7 +12,7 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
-from ._validation import LabkitError
+from .errors import LabkitError
 from .runtime import RunContext, init, seed_everything
 
 try:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import LabkitError, check_array, check_int, check_labels
+from .errors import LabkitError
+from .validation import validate_array, validate_int, validate_labels
 
 
 def to_numpy(x) -> np.ndarray:
@@ -32,8 +33,8 @@ def to_numpy(x) -> np.ndarray:
 
 
 def _check_pair(x, y) -> tuple[np.ndarray, np.ndarray]:
-    x = check_array("x", to_numpy(x), min_ndim=2)
-    y = check_labels("y", to_numpy(y), length=len(x))
+    x = validate_array("x", to_numpy(x), min_ndim=2)
+    y = validate_labels("y", to_numpy(y), length=len(x))
     return x.astype(np.float32), y
 
 
@@ -76,16 +77,16 @@ def to_dataloader(x, y, *, batch_size: int = 64, shuffle: bool = False, seed: in
     import torch
     from torch.utils.data import DataLoader
 
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
+    batch_size = validate_int("batch_size", batch_size, minimum=1)
+    seed = validate_int("seed", seed, minimum=0)
     generator = torch.Generator().manual_seed(seed) if shuffle else None
     return DataLoader(to_torch_dataset(x, y), batch_size=batch_size, shuffle=shuffle, generator=generator, **loader_options)
 
 
 def to_tf_dataset(x, y, *, batch_size: int = 64, shuffle: bool = False, seed: int = 0):
     """Un ``tf.data.Dataset`` de lots (images en (N, H, W, C)), mélangé de façon reproductible si demandé."""
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    seed = check_int("seed", seed, minimum=0)
+    batch_size = validate_int("batch_size", batch_size, minimum=1)
+    seed = validate_int("seed", seed, minimum=0)
     x, y = to_keras_arrays(x, y)
     try:
         import tensorflow as tf

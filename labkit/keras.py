@@ -1,7 +1,7 @@
 """Outils Keras 3 du cours : le même petit CNN qu'en PyTorch, l'entraînement, la distillation.
 
 Le pendant de :mod:`labkit.torch` pour les notebooks où Keras est l'outil naturel
-(régularisation du notebook 03, export LiteRT des notebooks 05 et 10). Les images
+(régularisation du notebook 03, export LiteRT du notebook 05). Les images
 sont rangées (N, H, W, canaux), l'ordre de Keras ; :func:`labkit.adapters.to_keras_arrays`
 convertit celles du cours.
 
@@ -25,15 +25,20 @@ if keras.backend.backend() == "tensorflow":
     # « triggered tf.function retracing » : attendu quand on évalue plusieurs modèles, sans intérêt pour l'étudiant.
     tf.get_logger().setLevel("ERROR")
 
-from ._validation import LabkitError, check_array, check_float, check_int, check_labels  # noqa: E402
+from .errors import LabkitError, TrainingError  # noqa: E402
+from .validation import validate_array, validate_bool, validate_float, validate_int, validate_labels  # noqa: E402
 
 __all__ = ["make_cnn", "fit", "fit_tracked", "evaluate", "distill", "from_torch", "count_parameters", "ProgressBar"]
 
 
 def count_parameters(model) -> int:
-    """Nombre de paramètres entraînables et non entraînables (statistiques de normalisation comprises)."""
+    """Nombre de paramètres **entraînables**, comme :func:`labkit.torch.count_parameters` (notebook 03).
+
+    Les statistiques de normalisation (moyennes et variances mobiles) ne sont pas des
+    paramètres : ``model.count_params()`` de Keras les compte, pas cette fonction.
+    """
     _check_model(model)
-    return int(model.count_params())
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
 
 
 def make_cnn(
@@ -57,10 +62,10 @@ def make_cnn(
     >>> model.output_shape
     (None, 6)
     """
-    width = check_int("width", width, minimum=1)
-    depth = check_int("depth", depth, minimum=1, maximum=6)
-    dropout = check_float("dropout", dropout, minimum=0, maximum=1, exclusive_maximum=True)
-    n_classes = check_int("n_classes", n_classes, minimum=2)
+    width = validate_int("width", width, minimum=1)
+    depth = validate_int("depth", depth, minimum=1, maximum=6)
+    dropout = validate_float("dropout", dropout, minimum=0, maximum=1, exclusive_maximum=True)
+    n_classes = validate_int("n_classes", n_classes, minimum=2)
     if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or not all(
         isinstance(d, (int, np.integer)) and d > 0 for d in input_shape
     ):
@@ -83,8 +88,8 @@ def _check_model(model) -> None:
 
 
 def _check_images(x, y, name_x: str, name_y: str, model=None):
-    x = check_array(name_x, x, min_ndim=2).astype(np.float32)
-    y = check_labels(name_y, y, length=len(x))
+    x = validate_array(name_x, x, min_ndim=2).astype(np.float32)
+    y = validate_labels(name_y, y, length=len(x))
     if model is not None:
         expected = tuple(model.input_shape[1:])
         if tuple(x.shape[1:]) != expected:
@@ -136,7 +141,7 @@ def fit(
     batch_size: int = 32,
     lr: float = 1e-3,
     callbacks=(),
-    seed: int = 0,
+    seed: int | None = None,
     progress: bool = True,
     description: str = "entraînement",
 ):
@@ -144,7 +149,9 @@ def fit(
 
     Renvoie l'objet ``History`` de Keras (``history.history["val_loss"]``…), comme
     :func:`labkit.torch.fit`. ``callbacks`` s'ajoute à la barre de progression
-    (arrêt anticipé, planning du pas…). Le mélange des lots suit ``seed``.
+    (arrêt anticipé, planning du pas…). Sans ``seed``, le mélange des lots suit l'état
+    fixé par la graine du notebook (:mod:`labkit.runtime`) ; un entier le refixe.
+    Keras entraîne sur le GPU quand TensorFlow en voit un.
     """
     _check_model(model)
     return _train(model, model, x_train, y_train, x_val, y_val, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -225,30 +232,32 @@ def fit_tracked(
 _FIT_OPTIONS = {"epochs", "batch_size", "lr", "callbacks", "seed", "progress", "description"}
 
 
-def _train(trained, shaped, x_train, y_train, x_val, y_val, *, epochs=30, batch_size=32, lr=1e-3, callbacks=(), seed=0,
+def _train(trained, shaped, x_train, y_train, x_val, y_val, *, epochs=30, batch_size=32, lr=1e-3, callbacks=(), seed=None,
            progress=True, description="entraînement"):
     """Valide les arguments et entraîne ``trained`` ; ``shaped`` donne la forme d'entrée attendue."""
     x_train, y_train = _check_images(x_train, y_train, "x_train", "y_train", shaped)
     x_val, y_val = _check_images(x_val, y_val, "x_val", "y_val", shaped)
-    epochs = check_int("epochs", epochs, minimum=1)
-    batch_size = check_int("batch_size", batch_size, minimum=1)
-    lr = check_float("lr", lr, minimum=0, exclusive_minimum=True)
-    seed = check_int("seed", seed, minimum=0)
-    keras.utils.set_random_seed(seed)
+    epochs = validate_int("epochs", epochs, minimum=1)
+    batch_size = validate_int("batch_size", batch_size, minimum=1)
+    lr = validate_float("lr", lr, minimum=0, exclusive_minimum=True)
+    progress = validate_bool("progress", progress)
+    if seed is not None:
+        keras.utils.set_random_seed(validate_int("seed", seed, minimum=0))
     _compile(trained, lr)
     extra = list(callbacks) + ([ProgressBar(epochs, description)] if progress else [])
     history = trained.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
                           validation_batch_size=max(batch_size, 256),
                           callbacks=extra, verbose=0)
     if not np.isfinite(history.history["loss"][-1]):
-        raise LabkitError("La perte est devenue infinie ou NaN : réduisez `lr`.")
+        raise TrainingError("La perte est devenue infinie ou NaN : réduisez `lr`.")
     return history
 
 
 def evaluate(model, x, y, *, batch_size: int = 256) -> dict:
-    """Perte d'entropie croisée et précision de ``model`` sur (x, y), en mode inférence."""
+    """Perte d'entropie croisée et précision de ``model`` sur (x, y), en mode inférence (notebook 03)."""
     _check_model(model)
     x, y = _check_images(x, y, "x", "y", model)
+    batch_size = validate_int("batch_size", batch_size, minimum=1)
     logits = model.predict(x, batch_size=batch_size, verbose=0)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, logits)
     return {"loss": float(keras.ops.convert_to_numpy(loss)), "accuracy": float(np.mean(logits.argmax(axis=1) == y))}
@@ -277,8 +286,8 @@ def distill(
 
     _check_model(student)
     _check_model(teacher)
-    temperature = check_float("temperature", temperature, minimum=0, exclusive_minimum=True)
-    alpha = check_float("alpha", alpha, minimum=0, maximum=1)
+    temperature = validate_float("temperature", temperature, minimum=0, exclusive_minimum=True)
+    alpha = validate_float("alpha", alpha, minimum=0, maximum=1)
     if student.output_shape != teacher.output_shape:
         raise LabkitError(
             f"Élève et professeur doivent avoir le même nombre de classes : {student.output_shape} ≠ {teacher.output_shape}."
@@ -310,6 +319,12 @@ def from_torch(model, *, input_shape: tuple = (64, 64, 1), atol: float = 1e-4, n
 
     if not isinstance(model, nn.Sequential):
         raise LabkitError(f"`model` doit être un torch.nn.Sequential (comme labkit.torch.make_cnn), reçu {type(model).__name__}.")
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in input_shape
+    ):
+        raise LabkitError(f"`input_shape` doit être (hauteur, largeur, canaux), des entiers positifs ; reçu {input_shape!r}.")
+    input_shape = tuple(int(d) for d in input_shape)
+    atol = validate_float("atol", atol, minimum=0, exclusive_minimum=True)
     if model.training:
         raise LabkitError("`model` est en mode entraînement : appelez `model.eval()` avant la conversion.")
     layers, weights = [keras.Input(shape=tuple(input_shape))], []

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import os
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 from ._tables import markdown_table
-from ._validation import LabkitError
 from .diagnosis import history_as_dict
+from .errors import LabkitError
 
 
 def plot_history(history, *, title: str = "Courbes d'apprentissage"):
@@ -57,6 +58,27 @@ def plot_histories(histories: dict, *, title: str = "Comparaison des remèdes"):
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+@contextmanager
+def figures_dir(folder: Path | None):
+    """Dans le bloc, ``save_figure`` et ``save_table`` écrivent dans ``folder`` (``None`` : nulle part).
+
+    La variable ``LABKIT_FIGURES_DIR`` est rétablie ensuite : c'est elle que lit aussi le
+    noyau d'un notebook exécuté par papermill, qui hérite de l'environnement.
+    """
+    previous = os.environ.get("LABKIT_FIGURES_DIR")
+    if folder is None:
+        os.environ.pop("LABKIT_FIGURES_DIR", None)
+    else:
+        os.environ["LABKIT_FIGURES_DIR"] = str(Path(folder).resolve())
+    try:
+        yield folder
+    finally:
+        if previous is None:
+            os.environ.pop("LABKIT_FIGURES_DIR", None)
+        else:
+            os.environ["LABKIT_FIGURES_DIR"] = previous
 
 
 def _site_output_path(name: str, suffix: str) -> Path | None:

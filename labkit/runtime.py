@@ -1,10 +1,25 @@
-"""Démarrage d'un notebook : graines, matériel, fils d'exécution, mode rapide.
+"""Démarrage d'un notebook : graine, matériel, fils d'exécution, mode rapide (notebook 01).
 
-Chaque notebook du cours commence par ``ctx = labkit.init(...)`` (introduit dans
-le notebook 01). Le mode rapide (*smoke*) réduit les données et les époques pour
-que le notebook s'exécute en quelques secondes : il sert aux tests et à la
-correction automatique. Il s'active par le paramètre papermill ``SMOKE`` ou par
-la variable d'environnement ``LABKIT_SMOKE=1``.
+Chaque notebook commence par ``ctx = labkit.init(...)``. Trois règles, écrites ici une fois :
+
+- **Graine.** ``labkit.init(seed=...)`` fixe une fois les graines de Python, NumPy et du
+  cadre. Un outil de labkit qui tire au hasard (entraînement, augmentation) ne refixe
+  aucune graine tant qu'on ne lui passe pas ``seed=`` : il tire dans l'état courant, que
+  la graine du notebook a fixé. Pour comparer deux expériences à égalité, on refixe
+  explicitement la graine avant chacune : ``labkit.seed_everything(ctx.seed)``. Les
+  générateurs de données prennent aussi une graine, qui est *l'identité du jeu*
+  (« le jeu de la graine 1 ») et ne dépend pas de celle du notebook.
+- **Matériel.** Un seul vocabulaire, le même pour PyTorch et Keras : ``"cpu"`` ou
+  ``"gpu"``. ``ctx.device`` vaut ``"gpu"`` quand le cadre voit un GPU ; les outils de
+  labkit qui entraînent ou évaluent l'utilisent par défaut (``device=None``).
+- **Mode rapide.** Un seul nom : *smoke*. Le paramètre ``SMOKE`` du notebook (papermill),
+  la variable d'environnement ``LABKIT_SMOKE=1`` (la correction), l'option ``--smoke``
+  des commandes et des bancs d'essai. Dans le notebook, on dimensionne une expérience
+  par ``ctx.pick(full=..., smoke=...)``.
+
+Variables d'environnement lues par labkit : ``LABKIT_SMOKE`` (mode rapide),
+``LABKIT_THREADS`` (fils par défaut, 1), ``LABKIT_FIGURES_DIR`` (où ``save_figure`` et
+``save_table`` écrivent les figures du site).
 """
 
 from __future__ import annotations
@@ -17,15 +32,37 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validation import LabkitError, check_choice, check_int
+from .errors import LabkitError
+from .validation import validate_bool, validate_choice, validate_int
 
 _TRUE_WORDS = {"1", "true", "vrai", "oui", "yes", "on"}
-FRAMEWORKS = ("torch", "tensorflow", None)
+_FALSE_WORDS = {"", "0", "false", "faux", "non", "no", "off"}
+FRAMEWORKS = ("torch", "keras", None)
+DEVICES = ("cpu", "gpu")
+
+_current: RunContext | None = None
 
 
 def env_flag(name: str) -> bool:
-    """Lit une variable d'environnement booléenne (``1``, ``true``, ``oui``...)."""
-    return os.environ.get(name, "").strip().lower() in _TRUE_WORDS
+    """Lit une variable d'environnement booléenne (``1``, ``true``, ``oui``… ou ``0``, ``non``, vide).
+
+    >>> env_flag("LABKIT_VARIABLE_ABSENTE")
+    False
+    """
+    value = os.environ.get(name, "").strip().lower()
+    if value in _TRUE_WORDS:
+        return True
+    if value in _FALSE_WORDS:
+        return False
+    raise LabkitError(f"La variable d'environnement {name} doit valoir 1 ou 0 (oui/non), reçu {value!r}.")
+
+
+def env_threads() -> int:
+    """Le nombre de fils demandé par ``LABKIT_THREADS`` (1 par défaut), vérifié."""
+    value = os.environ.get("LABKIT_THREADS", "1").strip()
+    if not value.isdigit() or int(value) < 1:
+        raise LabkitError(f"La variable d'environnement LABKIT_THREADS doit être un entier ≥ 1, reçu {value!r}.")
+    return int(value)
 
 
 def on_colab() -> bool:
@@ -50,7 +87,7 @@ class RunContext:
     framework: str | None
 
     def pick(self, *, full, smoke):
-        """Renvoie ``smoke`` en mode rapide, ``full`` sinon."""
+        """Renvoie ``smoke`` en mode rapide, ``full`` sinon : la seule façon de dimensionner une expérience."""
         return smoke if self.smoke else full
 
     def __str__(self) -> str:
@@ -62,9 +99,30 @@ class RunContext:
         )
 
 
+def current_context() -> RunContext | None:
+    """Le contexte du dernier ``labkit.init`` (``None`` avant le premier)."""
+    return _current
+
+
+def resolve_device(device=None) -> str:
+    """``"cpu"`` ou ``"gpu"`` : ``device`` s'il est donné, sinon celui de ``labkit.init`` (CPU avant).
+
+    Accepte aussi les noms de PyTorch (``"cuda"``, ``"cuda:0"``, ``torch.device``).
+
+    >>> resolve_device("cpu"), resolve_device("cuda:0")
+    ('cpu', 'gpu')
+    """
+    if device is None:
+        return _current.device if _current is not None else "cpu"
+    name = str(getattr(device, "type", device)).lower()
+    if name == "cuda" or name.startswith("cuda:"):
+        return "gpu"
+    return validate_choice("device", name, DEVICES)
+
+
 def seed_everything(seed: int) -> None:
-    """Fixe les graines de Python, NumPy et des cadres déjà importés."""
-    seed = check_int("seed", seed, minimum=0)
+    """Fixe les graines de Python, NumPy et des cadres déjà importés (PyTorch, TensorFlow, Keras)."""
+    seed = validate_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     if "torch" in sys.modules:
@@ -85,12 +143,29 @@ def _framework_device(framework: str | None) -> str:
     if framework == "torch":
         import torch
 
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if framework == "tensorflow":
+        return "gpu" if torch.cuda.is_available() else "cpu"
+    if framework == "keras":
         import tensorflow as tf
 
         return "gpu" if tf.config.list_physical_devices("GPU") else "cpu"
     return "cpu"
+
+
+def _set_threads(framework: str | None, threads: int) -> None:
+    if framework == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        # Noyaux déterministes quand ils existent ; un avertissement (pas une erreur) sinon, sur GPU.
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    elif framework == "keras":
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            pass  # TensorFlow déjà initialisé : il refuse de changer après coup
 
 
 def init(
@@ -101,57 +176,45 @@ def init(
     threads: int | None = None,
     verbose: bool = True,
 ) -> RunContext:
-    """Prépare un notebook et renvoie un :class:`RunContext`.
+    """Prépare un notebook et renvoie un :class:`RunContext` (voir les règles du module).
 
     - fixe les graines (Python, NumPy et le cadre choisi) ;
-    - détecte Colab et le matériel (CPU ou GPU) ;
-    - fixe le nombre de fils d'exécution (1 par défaut sur CPU : les mesures
+    - détecte Colab et le matériel (``"cpu"`` ou ``"gpu"``) ;
+    - fixe le nombre de fils d'exécution (``LABKIT_THREADS``, 1 par défaut : les mesures
       restent stables sur une machine partagée) ;
     - fait taire les journaux C++ de TensorFlow avant son import ;
     - active le mode rapide si ``smoke`` est vrai ou si ``LABKIT_SMOKE=1``.
 
-    ``framework`` vaut ``"torch"``, ``"tensorflow"`` ou ``None`` (NumPy seul).
+    ``framework`` vaut ``"torch"``, ``"keras"`` ou ``None`` (NumPy seul).
 
     >>> ctx = init(seed=1, framework=None, verbose=False)
     >>> ctx.seed, ctx.device
     (1, 'cpu')
     """
-    seed = check_int("seed", seed, minimum=0)
-    framework = check_choice("framework", framework, FRAMEWORKS)
-    if not isinstance(smoke, (bool, np.bool_)):
-        raise LabkitError(f"`smoke` doit être True ou False, reçu {smoke!r}.")
-    smoke = bool(smoke) or env_flag("LABKIT_SMOKE")
-    if threads is None:
-        threads = int(os.environ.get("LABKIT_THREADS", "1"))
-    threads = check_int("threads", threads, minimum=1, maximum=os.cpu_count() or 1)
+    global _current
+    seed = validate_int("seed", seed, minimum=0)
+    framework = validate_choice("framework", framework, FRAMEWORKS)
+    smoke = validate_bool("smoke", smoke) or env_flag("LABKIT_SMOKE")
+    threads = env_threads() if threads is None else threads
+    threads = validate_int("threads", threads, minimum=1, maximum=os.cpu_count() or 1)
+    verbose = validate_bool("verbose", verbose)
 
     # Avant tout import de TensorFlow : sinon ses journaux C++ polluent les sorties.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # Nécessaire pour des calculs déterministes sur GPU avec cuBLAS.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
-    if framework is not None and importlib.util.find_spec(framework) is None:
+    module = {"torch": "torch", "keras": "keras"}.get(framework)
+    if module is not None and importlib.util.find_spec(module) is None:
         extra = "torch" if framework == "torch" else "tf"
         raise LabkitError(
-            f"`framework={framework!r}` : le paquet {framework} n'est pas installé. "
+            f"`framework={framework!r}` : le paquet {module} n'est pas installé. "
             f"Installez-le avec : pip install \"ameliorer-dl[{extra}]\"."
         )
-    if framework == "torch":
-        import torch
-
-        torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    elif framework == "tensorflow":
-        import tensorflow as tf
-
-        try:
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:
-            pass  # déjà initialisé : TensorFlow refuse de changer après coup
+    _set_threads(framework, threads)
     seed_everything(seed)
 
-    ctx = RunContext(
+    _current = RunContext(
         seed=seed,
         smoke=smoke,
         device=_framework_device(framework),
@@ -160,5 +223,5 @@ def init(
         framework=framework,
     )
     if verbose:
-        print(ctx)
-    return ctx
+        print(_current)
+    return _current

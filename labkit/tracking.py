@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ._validation import LabkitError
+from .errors import LabkitError
 
 __all__ = ["use_local_store", "runs_table", "metric_history", "plot_runs", "log_metrics_every_epoch"]
 

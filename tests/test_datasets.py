@@ -24,7 +24,10 @@ def test_clean_counterpart_has_ten_times_more_training_data_and_the_same_validat
 
 
 def test_a_held_out_test_set_is_disjoint_and_leaves_train_and_validation_unchanged():
-    plain, with_test = make_overfitting_case(n_train=100, n_val=500, seed=0), make_overfitting_case(n_train=100, n_val=500, n_test=1000, seed=0)
+    plain, with_test = (
+        make_overfitting_case(n_train=100, n_val=500, seed=0),
+        make_overfitting_case(n_train=100, n_val=500, n_test=1000, seed=0),
+    )
     assert plain.x_test is None and with_test.x_test.shape == (1000, 1, 8, 8) and len(with_test.y_test) == 1000
     assert np.array_equal(plain.x_train, with_test.x_train) and np.array_equal(plain.x_val, with_test.x_val)
     rows = {row.tobytes() for row in with_test.x_test}

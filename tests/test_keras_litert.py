@@ -32,7 +32,10 @@ def torch_cnn(pcb):
     x, y, xv, yv = pcb
     torch.manual_seed(0)
     model = lkt.make_cnn(width=16)  # assez de poids pour que la taille du modèle l'emporte sur l'en-tête du fichier
-    to_nchw = (lambda a: a.transpose(0, 3, 1, 2))
+
+    def to_nchw(a):
+        return a.transpose(0, 3, 1, 2)
+
     lkt.fit(model, to_nchw(x), y, to_nchw(xv), yv, epochs=2, batch_size=64, lr=3e-3, progress=False)
     return model.eval()
 

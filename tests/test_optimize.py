@@ -271,11 +271,11 @@ def test_qat_errors_are_explicit(trained_cnn):
 
 # ---------------------------------------------------------------- banc d'essai réduit
 
-def test_small_benchmark_runs_and_checks_sizes_sparsity_and_accuracy(tmp_path):
+def test_smoke_benchmark_runs_and_checks_sizes_sparsity_and_accuracy(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import optimization
 
-    result = optimization.run(optimization.SMALL, tmp_path, progress=False)
+    result = optimization.run(optimization.SMOKE, tmp_path, progress=False)
     t = result["comparison"].table
     assert result["sparsity"] >= 0.8
     assert t.loc["int8 (ONNX Runtime)", "taille (ko)"] < t.loc["fp32 (ONNX Runtime)", "taille (ko)"] / 1.8

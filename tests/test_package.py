@@ -54,5 +54,5 @@ def test_ci_runs_the_readme_test_command(root):
     readme = (root / "README.md").read_text()
     commands = re.findall(r"^(make \w+)\s*$", readme, flags=re.M)
     assert commands == ["make course", "make test"], commands
-    ci = [l for l in (root / ".ci" / "run").read_text().splitlines() if l and not l.startswith("#")]
+    ci = [line for line in (root / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
     assert ci[-1].strip() == "make test"

@@ -30,7 +30,7 @@ def test_init_with_torch_fixes_threads_and_seed():
     import torch
 
     ctx = labkit.init(seed=5, framework="torch", threads=1, verbose=False)
-    assert torch.get_num_threads() == 1 and ctx.device in ("cpu", "cuda")
+    assert torch.get_num_threads() == 1 and ctx.device in ("cpu", "gpu")
     a = torch.rand(2)
     labkit.init(seed=5, framework="torch", threads=1, verbose=False)
     assert torch.equal(a, torch.rand(2))
@@ -49,3 +49,41 @@ def test_init_with_torch_fixes_threads_and_seed():
 def test_bad_arguments_name_the_argument_in_french(kwargs, word):
     with pytest.raises(LabkitError, match=f"`{word}`"):
         labkit.init(verbose=False, **{"framework": None, **kwargs})
+
+
+def test_environment_variables_are_parsed_with_french_errors(monkeypatch):
+    monkeypatch.setenv("LABKIT_THREADS", "deux")
+    with pytest.raises(LabkitError, match="LABKIT_THREADS"):
+        labkit.init(framework=None, verbose=False)
+    monkeypatch.setenv("LABKIT_THREADS", "1")
+    monkeypatch.setenv("LABKIT_SMOKE", "peut-être")
+    with pytest.raises(LabkitError, match="LABKIT_SMOKE"):
+        labkit.init(framework=None, verbose=False)
+
+
+def test_one_device_vocabulary_and_the_context_default():
+    from labkit.runtime import resolve_device
+
+    labkit.init(framework=None, verbose=False)
+    assert resolve_device() == "cpu"
+    assert resolve_device("cuda:0") == resolve_device("gpu") == "gpu"
+    with pytest.raises(LabkitError, match="`device`"):
+        resolve_device("tpu")
+
+
+def test_a_helper_without_seed_does_not_override_the_notebook_seed():
+    import torch
+
+    from labkit import torch as lkt
+    from labkit.datasets import make_overfitting_case
+
+    case = make_overfitting_case(n_train=20, n_val=20, seed=0)
+
+    def run(notebook_seed):
+        labkit.init(seed=notebook_seed, framework="torch", threads=1, verbose=False)
+        model = lkt.make_mlp(hidden=8)
+        return lkt.fit(model, case.x_train, case.y_train, case.x_val, case.y_val, epochs=2, progress=False).history["loss"]
+
+    assert run(1) == run(1)
+    assert run(1) != run(2)  # la graine du notebook gouverne, fit ne la remplace pas
+    torch.manual_seed(0)

@@ -4,8 +4,7 @@ import pytest
 
 mlflow = pytest.importorskip("mlflow")
 
-from labkit import LabkitError  # noqa: E402
-from labkit import tracking  # noqa: E402
+from labkit import LabkitError, tracking  # noqa: E402
 
 
 @pytest.fixture

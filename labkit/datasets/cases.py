@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import adapters
-from .._validation import LabkitError, check_choice, check_float, check_int
+from ..errors import LabkitError
+from ..validation import validate_choice, validate_float, validate_int
 from .pcb import NEW_CAMERA, Camera, make_pcb_defects
 
 _SPLITS = ("train", "val", "test")
@@ -67,7 +68,7 @@ class Case:
 
     def arrays(self, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """``(x, y)`` du découpage ``split`` (``"train"``, ``"val"`` ou ``"test"``)."""
-        check_choice("split", split, self.splits)
+        validate_choice("split", split, self.splits)
         return getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
 
     def to_dataloader(self, split: str = "train", *, batch_size: int = 64, shuffle: bool | None = None, seed: int = 0, **options):
@@ -97,10 +98,6 @@ class Case:
     def _repr_markdown_(self) -> str:
         state = "version saine" if self.clean else "problème présent"
         return f"**Cas « {self.problem} » ({state})** : {self._sizes()}\n\n{self.description}"
-
-
-#: Ancien nom du cas de surapprentissage (notebook 01).
-OverfittingCase = Case
 
 
 # --------------------------------------------------------------------------- surapprentissage
@@ -138,11 +135,11 @@ def make_overfitting_case(
     """
     from sklearn.datasets import load_digits
 
-    n_train = check_int("n_train", n_train, minimum=10)
-    n_val = check_int("n_val", n_val, minimum=10)
-    noise = check_float("noise", noise, minimum=0, maximum=1)
-    n_test = check_int("n_test", n_test, minimum=0)
-    seed = check_int("seed", seed, minimum=0)
+    n_train = validate_int("n_train", n_train, minimum=10)
+    n_val = validate_int("n_val", n_val, minimum=10)
+    noise = validate_float("noise", noise, minimum=0, maximum=1)
+    n_test = validate_int("n_test", n_test, minimum=0)
+    seed = validate_int("seed", seed, minimum=0)
     if clean:
         n_train *= 10
     digits = load_digits()
@@ -230,7 +227,7 @@ def _standardize(x_train: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
 
 
 def make_unnormalized_case(
-    n_samples: int = 2000,
+    n_samples: int | None = None,
     *,
     dataset: str = "capteurs",
     val_fraction: float = 0.5,
@@ -241,10 +238,10 @@ def make_unnormalized_case(
 
     ``dataset="capteurs"`` (par défaut) : huit capteurs de la ligne de fabrication,
     de la pression en pascals (≈ 100 000) aux vibrations en g (≈ 0,02), pour dire
-    si une carte est conforme ; ``n_samples`` cartes, moitié défectueuses. Les
-    capteurs qui trahissent les défauts sont justement les plus petits.
-    ``"wine"`` et ``"breast_cancer"`` : les jeux livrés avec scikit-learn, bruts
-    (``n_samples`` est alors ignoré : tout le jeu est utilisé).
+    si une carte est conforme ; ``n_samples`` cartes (2 000 par défaut), moitié
+    défectueuses. Les capteurs qui trahissent les défauts sont justement les plus petits.
+    ``"wine"`` et ``"breast_cancer"`` : les jeux livrés avec scikit-learn, bruts, en
+    entier (``n_samples`` ne s'y applique pas et est refusé).
 
     ``clean=True`` : les mêmes données centrées et réduites avec les statistiques de
     l'entraînement seulement.
@@ -253,10 +250,12 @@ def make_unnormalized_case(
     >>> case.x_train.shape, case.feature_names[1], float(case.x_train[:, 1].mean()) > 1e5
     ((100, 8), 'pression (Pa)', True)
     """
-    n_samples = check_int("n_samples", n_samples, minimum=20)
-    dataset = check_choice("dataset", dataset, ("capteurs", "wine", "breast_cancer"))
-    val_fraction = check_float("val_fraction", val_fraction, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
-    seed = check_int("seed", seed, minimum=0)
+    dataset = validate_choice("dataset", dataset, ("capteurs", "wine", "breast_cancer"))
+    if dataset != "capteurs" and n_samples is not None:
+        raise LabkitError(f"`n_samples` ne s'applique qu'à dataset='capteurs' : le jeu {dataset!r} est pris en entier.")
+    n_samples = validate_int("n_samples", 2000 if n_samples is None else n_samples, minimum=20)
+    val_fraction = validate_float("val_fraction", val_fraction, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
+    seed = validate_int("seed", seed, minimum=0)
     rng = np.random.default_rng(seed)
     if dataset == "capteurs":
         x, y = _process_measurements(n_samples, 0.5, rng)
@@ -325,10 +324,10 @@ def make_imbalanced_case(
     >>> int(case.y_train.sum()), len(case.y_train)
     (25, 250)
     """
-    defect_ratio = check_float("defect_ratio", defect_ratio, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
-    n_samples = check_int("n_samples", n_samples, minimum=20)
-    val_fraction = check_float("val_fraction", val_fraction, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
-    seed = check_int("seed", seed, minimum=0)
+    defect_ratio = validate_float("defect_ratio", defect_ratio, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
+    n_samples = validate_int("n_samples", n_samples, minimum=20)
+    val_fraction = validate_float("val_fraction", val_fraction, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
+    seed = validate_int("seed", seed, minimum=0)
     ratio = 0.5 if clean else defect_ratio
     if min(ratio, 1 - ratio) * n_samples * min(val_fraction, 1 - val_fraction) < 2:
         raise LabkitError(
@@ -387,10 +386,10 @@ def make_shift_case(
     >>> case.x_test.shape
     (30, 1, 32, 32)
     """
-    n_train = check_int("n_train", n_train, minimum=6)
-    n_val = check_int("n_val", n_val, minimum=6)
-    n_test = check_int("n_test", n_test, minimum=6)
-    seed = check_int("seed", seed, minimum=0)
+    n_train = validate_int("n_train", n_train, minimum=6)
+    n_val = validate_int("n_val", n_val, minimum=6)
+    n_test = validate_int("n_test", n_test, minimum=6)
+    seed = validate_int("seed", seed, minimum=0)
     if not isinstance(camera, Camera):
         raise LabkitError(f"`camera` doit être un objet labkit.datasets.Camera (par exemple NEW_CAMERA), reçu {type(camera).__name__}.")
     usual = make_pcb_defects(n_train + n_val, image_size=image_size, difficulty=difficulty, seed=seed)
@@ -430,30 +429,37 @@ def make_shift_case(
 # --------------------------------------------------------------------------- fuites
 
 
+_LEAKAGE_OPTIONS = {
+    "groups": {"n_boards": 200, "views_per_board": 4},
+    "preprocessing": {"n_samples": 200, "n_features": 5000, "n_selected": 20},
+}
+
+
 def make_leakage_case(
     kind: str = "groups",
     *,
     clean: bool = False,
     seed: int = 0,
-    n_boards: int = 200,
-    views_per_board: int = 4,
-    n_samples: int = 200,
-    n_features: int = 5000,
-    n_selected: int = 20,
+    n_boards: int | None = None,
+    views_per_board: int | None = None,
+    n_samples: int | None = None,
+    n_features: int | None = None,
+    n_selected: int | None = None,
 ) -> Case:
-    """Une fuite d'information entre entraînement et validation, qui gonfle le score.
+    """Une fuite d'information entre entraînement et validation, qui gonfle le score (notebook 02).
 
-    ``kind="groups"`` : ``n_boards`` cartes photographiées ``views_per_board`` fois.
+    ``kind="groups"`` : ``n_boards`` cartes (200) photographiées ``views_per_board`` fois (4).
     Découpées au hasard photo par photo, les vues d'une même carte tombent des deux
     côtés : le modèle reconnaît la carte au lieu du défaut. ``clean=True`` découpe
     par carte (toutes les photos d'une carte du même côté). Images 32×32.
 
-    ``kind="preprocessing"`` : ``n_samples`` mesures de ``n_features`` variables,
-    dont très peu liées à l'étiquette. La fuite : garder les ``n_selected``
-    variables les plus liées à l'étiquette **avant** de découper, donc en regardant
+    ``kind="preprocessing"`` : ``n_samples`` mesures (200) de ``n_features`` variables
+    (5 000), dont très peu liées à l'étiquette. La fuite : garder les ``n_selected``
+    variables (20) les plus liées à l'étiquette **avant** de découper, donc en regardant
     les étiquettes de la validation. ``clean=True`` choisit les variables sur
     l'entraînement seulement. Les données brutes sont dans ``extra``.
 
+    Une option qui ne s'applique pas au ``kind`` choisi est refusée (elle serait ignorée).
     Dans les deux cas, ``x_test`` contient des données neuves (nouvelles cartes,
     nouvelles mesures) passées par la même préparation : le score qu'on y mesure est
     celui qu'on aura vraiment.
@@ -462,49 +468,63 @@ def make_leakage_case(
     >>> len(np.intersect1d(case.groups_train, case.groups_val)) > 0
     True
     """
-    kind = check_choice("kind", kind, ("groups", "preprocessing"))
-    seed = check_int("seed", seed, minimum=0)
-    rng = np.random.default_rng(seed)
-    if kind == "groups":
-        n_boards = check_int("n_boards", n_boards, minimum=10)
-        views_per_board = check_int("views_per_board", views_per_board, minimum=2, maximum=20)
-        photos = make_pcb_defects(n_boards * views_per_board, image_size=32, views_per_board=views_per_board, seed=seed)
-        fresh = make_pcb_defects(max(60, n_boards), image_size=32, seed=seed + 1_000_003)
-        if clean:
-            boards = rng.permutation(n_boards)
-            val_mask = np.isin(photos.board_ids, boards[: n_boards // 4])
-            description = (
-                "Version saine : découpage par carte. Toutes les photos d'une carte sont du même côté ; la validation "
-                "ne contient que des cartes jamais vues, comme en production."
-            )
-        else:
-            val_mask = np.zeros(len(photos), dtype=bool)
-            val_mask[rng.permutation(len(photos))[: len(photos) // 4]] = True
-            description = (
-                f"Fuite par les groupes : chaque carte est photographiée {views_per_board} fois et les photos sont "
-                "découpées au hasard. Presque chaque carte de la validation a une sœur dans l'entraînement : un modèle "
-                "qui mémorise les cartes y brille, puis échoue sur des cartes neuves."
-            )
-        return Case(
-            problem="fuite",
-            clean=bool(clean),
-            x_train=photos.images[~val_mask, None],
-            y_train=photos.labels[~val_mask],
-            x_val=photos.images[val_mask, None],
-            y_val=photos.labels[val_mask],
-            x_test=fresh.images[:, None],
-            y_test=fresh.labels,
-            groups_train=photos.board_ids[~val_mask],
-            groups_val=photos.board_ids[val_mask],
-            groups_test=fresh.board_ids + n_boards,
-            class_names=photos.class_names,
-            description=description,
-            params=dict(kind=kind, clean=clean, seed=seed, n_boards=n_boards, views_per_board=views_per_board),
-        )
+    kind = validate_choice("kind", kind, tuple(_LEAKAGE_OPTIONS))
+    seed = validate_int("seed", seed, minimum=0)
+    given = {"n_boards": n_boards, "views_per_board": views_per_board, "n_samples": n_samples,
+             "n_features": n_features, "n_selected": n_selected}
+    for name, value in given.items():
+        if value is not None and name not in _LEAKAGE_OPTIONS[kind]:
+            other = next(k for k, names in _LEAKAGE_OPTIONS.items() if name in names)
+            raise LabkitError(f"`{name}` ne s'applique qu'à kind={other!r} ; avec kind={kind!r}, il serait ignoré.")
+    options = {name: given[name] if given[name] is not None else default for name, default in _LEAKAGE_OPTIONS[kind].items()}
+    build = _group_leakage if kind == "groups" else _preprocessing_leakage
+    return build(clean=bool(clean), seed=seed, rng=np.random.default_rng(seed), **options)
 
-    n_samples = check_int("n_samples", n_samples, minimum=20)
-    n_features = check_int("n_features", n_features, minimum=10)
-    n_selected = check_int("n_selected", n_selected, minimum=1, maximum=n_features)
+
+def _group_leakage(*, clean: bool, seed: int, rng, n_boards: int, views_per_board: int) -> Case:
+    """Photos de cartes découpées photo par photo (fuite) ou carte par carte (``clean``)."""
+    n_boards = validate_int("n_boards", n_boards, minimum=10)
+    views_per_board = validate_int("views_per_board", views_per_board, minimum=2, maximum=20)
+    photos = make_pcb_defects(n_boards * views_per_board, image_size=32, views_per_board=views_per_board, seed=seed)
+    fresh = make_pcb_defects(max(60, n_boards), image_size=32, seed=seed + 1_000_003)
+    if clean:
+        boards = rng.permutation(n_boards)
+        val_mask = np.isin(photos.board_ids, boards[: n_boards // 4])
+        description = (
+            "Version saine : découpage par carte. Toutes les photos d'une carte sont du même côté ; la validation "
+            "ne contient que des cartes jamais vues, comme en production."
+        )
+    else:
+        val_mask = np.zeros(len(photos), dtype=bool)
+        val_mask[rng.permutation(len(photos))[: len(photos) // 4]] = True
+        description = (
+            f"Fuite par les groupes : chaque carte est photographiée {views_per_board} fois et les photos sont "
+            "découpées au hasard. Presque chaque carte de la validation a une sœur dans l'entraînement : un modèle "
+            "qui mémorise les cartes y brille, puis échoue sur des cartes neuves."
+        )
+    return Case(
+        problem="fuite",
+        clean=clean,
+        x_train=photos.images[~val_mask, None],
+        y_train=photos.labels[~val_mask],
+        x_val=photos.images[val_mask, None],
+        y_val=photos.labels[val_mask],
+        x_test=fresh.images[:, None],
+        y_test=fresh.labels,
+        groups_train=photos.board_ids[~val_mask],
+        groups_val=photos.board_ids[val_mask],
+        groups_test=fresh.board_ids + n_boards,
+        class_names=photos.class_names,
+        description=description,
+        params=dict(kind="groups", clean=clean, seed=seed, n_boards=n_boards, views_per_board=views_per_board),
+    )
+
+
+def _preprocessing_leakage(*, clean: bool, seed: int, rng, n_samples: int, n_features: int, n_selected: int) -> Case:
+    """Variables choisies sur toutes les données (fuite) ou sur l'entraînement seul (``clean``)."""
+    n_samples = validate_int("n_samples", n_samples, minimum=20)
+    n_features = validate_int("n_features", n_features, minimum=10)
+    n_selected = validate_int("n_selected", n_selected, minimum=1, maximum=n_features)
     from sklearn.feature_selection import SelectKBest, f_classif
 
     def measurements(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -532,7 +552,7 @@ def make_leakage_case(
         )
     return Case(
         problem="fuite",
-        clean=bool(clean),
+        clean=clean,
         x_train=selector.transform(x_raw[train_idx]).astype(np.float32),
         y_train=y[train_idx],
         x_val=selector.transform(x_raw[val_idx]).astype(np.float32),
@@ -542,6 +562,7 @@ def make_leakage_case(
         class_names=("A", "B"),
         description=description,
         feature_names=tuple(f"v{i}" for i in selector.get_support(indices=True)),
-        params=dict(kind=kind, clean=clean, seed=seed, n_samples=n_samples, n_features=n_features, n_selected=n_selected),
+        params=dict(kind="preprocessing", clean=clean, seed=seed, n_samples=n_samples, n_features=n_features,
+                    n_selected=n_selected),
         extra=dict(x_train_raw=x_raw[train_idx], x_val_raw=x_raw[val_idx], x_test_raw=x_fresh, selector=selector),
     )

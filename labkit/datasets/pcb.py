@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import LabkitError, check_float, check_int
+from ..errors import LabkitError
+from ..validation import validate_float, validate_int
 
 #: Les six classes de défauts, dans l'ordre des étiquettes (0 à 5).
 DEFECT_CLASSES: tuple[str, ...] = (
@@ -62,11 +63,11 @@ class Camera:
     jitter: float = 0.08
 
     def __post_init__(self):
-        check_float("camera.contrast", self.contrast, minimum=0, exclusive_minimum=True)
-        check_float("camera.brightness", self.brightness, minimum=-1, maximum=1)
-        check_float("camera.blur", self.blur, minimum=0, maximum=5)
-        check_float("camera.noise", self.noise, minimum=0, maximum=1)
-        check_float("camera.jitter", self.jitter, minimum=0, maximum=1)
+        validate_float("camera.contrast", self.contrast, minimum=0, exclusive_minimum=True)
+        validate_float("camera.brightness", self.brightness, minimum=-1, maximum=1)
+        validate_float("camera.blur", self.blur, minimum=0, maximum=5)
+        validate_float("camera.noise", self.noise, minimum=0, maximum=1)
+        validate_float("camera.jitter", self.jitter, minimum=0, maximum=1)
 
 
 #: Une autre caméra : moins contrastée, plus sombre, plus floue et plus bruitée. Les défauts
@@ -229,71 +230,85 @@ class _Board:
 
     def add_defect(self, defect: str, strength: float):
         """Dessine ``defect`` ; ``strength`` (≈0.5 à 1.3) règle sa taille."""
-        s, rng = self.scale, self.rng
-        size = self.size
         if defect == "missing_hole":
-            if not self.pads:
-                cy, cx = self.free_point(distance=round(5 * s))
-                self.add_pad(size // 2 if cy is None else cy, size // 2 if cx is None else cx)
-            self.punch_holes(skip=int(rng.integers(len(self.pads))))
+            self._missing_hole()
             return
         self.punch_holes()
-        if defect == "open_circuit":
-            top, width, x = self.trace_point(margin=round(8 * s))
-            gap = max(1, round(rng.uniform(2.0, 3.5) * s * strength))
-            self.copper[top - 1 : top + width + 1, x : x + gap] = False
-        elif defect == "mouse_bite":
-            top, width, x = self.trace_point(margin=round(8 * s))
-            from_top = rng.random() < 0.5
-            edge = top - 0.5 if from_top else top + width - 0.5
-            radius = rng.uniform(1.8, 2.6) * s * strength
-            bite = self.disc(edge, x, radius)
-            # Une morsure ronge le bord sans couper la piste : garder au moins deux lignes de cuivre.
-            kept = slice(top + width - 2, top + width) if from_top else slice(top, top + 2)
-            bite[kept, :] = False
-            self.copper &= ~bite
-        elif defect == "short":
-            if len(self.h_traces) >= 2:
-                i = int(rng.integers(len(self.h_traces) - 1))
-                (t1, w1, a0, a1), (t2, _, b0, b1) = self.h_traces[i], self.h_traces[i + 1]
-                lo, hi = max(a0, b0) + round(4 * s), min(a1, b1) - round(4 * s)
-                between = self.copper[t1 + w1 : t2]
-                margin = round(4 * s)
-                # Le pont doit rester visible : loin des pistes verticales et des pastilles.
-                free = [c for c in range(lo, hi) if not between[:, max(0, c - margin) : c + margin + 1].any()]
-                x = int(rng.choice(free)) if free else ((lo + hi) // 2 if hi > lo else lo)
-                # Un pont fin et oblique, contrairement aux pistes verticales droites.
-                bridge = max(2, round(rng.uniform(1.5, 2.5) * s * strength))
-                rows = np.arange(t1 + w1, t2)
-                drift = rng.uniform(-0.6, 0.6)
-                for k, row in enumerate(rows):
-                    col = int(round(x + drift * k))
-                    self.copper[row, max(0, col) : col + bridge] = True
-            else:  # pragma: no cover - la mise en page garantit deux pistes
-                self.copper[:, size // 2] = True
-        elif defect == "spur":
-            top, width, x = self.trace_point(margin=round(8 * s))
-            # Un éperon pointu qui part de la piste sans jamais atteindre la voisine.
-            room_above, room_below = self.room_around(top, width, x)
-            upward = room_above >= room_below
-            room = room_above if upward else room_below
-            length = int(np.clip(round(rng.uniform(4.0, 6.5) * s * strength), 2, max(2, room - round(3 * s))))
-            base = max(2, round(rng.uniform(2.0, 3.0) * s))
-            for k in range(length):
-                half = base * (1 - k / length) / 2
-                row = top - 1 - k if upward else top + width + k
-                if 0 <= row < size:
-                    self.copper[row, max(0, int(np.floor(x - half))) : int(np.ceil(x + half)) + 1] = True
-        elif defect == "spurious_copper":
-            cy, cx = self.free_point(distance=round(5 * s))
-            if cy is None:
-                cy, cx = int(rng.integers(4, size - 4)), int(rng.integers(4, size - 4))
-            radius = rng.uniform(1.5, 2.4) * s * strength
-            blob = self.disc(cy, cx, radius)
-            blob |= self.disc(cy + rng.uniform(-1, 1) * radius, cx + rng.uniform(-1, 1) * radius, radius * 0.7)
-            self.copper |= blob
-        else:  # pragma: no cover - validé en amont
-            raise LabkitError(f"défaut inconnu : {defect!r}")
+        {
+            "open_circuit": self._open_circuit,
+            "mouse_bite": self._mouse_bite,
+            "short": self._short,
+            "spur": self._spur,
+            "spurious_copper": self._spurious_copper,
+        }[defect](strength)
+
+    def _missing_hole(self):
+        if not self.pads:
+            cy, cx = self.free_point(distance=round(5 * self.scale))
+            self.add_pad(self.size // 2 if cy is None else cy, self.size // 2 if cx is None else cx)
+        self.punch_holes(skip=int(self.rng.integers(len(self.pads))))
+
+    def _open_circuit(self, strength: float):
+        top, width, x = self.trace_point(margin=round(8 * self.scale))
+        gap = max(1, round(self.rng.uniform(2.0, 3.5) * self.scale * strength))
+        self.copper[top - 1 : top + width + 1, x : x + gap] = False
+
+    def _mouse_bite(self, strength: float):
+        s, rng = self.scale, self.rng
+        top, width, x = self.trace_point(margin=round(8 * s))
+        from_top = rng.random() < 0.5
+        edge = top - 0.5 if from_top else top + width - 0.5
+        radius = rng.uniform(1.8, 2.6) * s * strength
+        bite = self.disc(edge, x, radius)
+        # Une morsure ronge le bord sans couper la piste : garder au moins deux lignes de cuivre.
+        kept = slice(top + width - 2, top + width) if from_top else slice(top, top + 2)
+        bite[kept, :] = False
+        self.copper &= ~bite
+
+    def _short(self, strength: float):
+        s, rng = self.scale, self.rng
+        if len(self.h_traces) < 2:  # pragma: no cover - la mise en page garantit deux pistes
+            self.copper[:, self.size // 2] = True
+            return
+        i = int(rng.integers(len(self.h_traces) - 1))
+        (t1, w1, a0, a1), (t2, _, b0, b1) = self.h_traces[i], self.h_traces[i + 1]
+        lo, hi = max(a0, b0) + round(4 * s), min(a1, b1) - round(4 * s)
+        between = self.copper[t1 + w1 : t2]
+        margin = round(4 * s)
+        # Le pont doit rester visible : loin des pistes verticales et des pastilles.
+        free = [c for c in range(lo, hi) if not between[:, max(0, c - margin) : c + margin + 1].any()]
+        x = int(rng.choice(free)) if free else ((lo + hi) // 2 if hi > lo else lo)
+        # Un pont fin et oblique, contrairement aux pistes verticales droites.
+        bridge = max(2, round(rng.uniform(1.5, 2.5) * s * strength))
+        drift = rng.uniform(-0.6, 0.6)
+        for k, row in enumerate(np.arange(t1 + w1, t2)):
+            col = int(round(x + drift * k))
+            self.copper[row, max(0, col) : col + bridge] = True
+
+    def _spur(self, strength: float):
+        s, rng = self.scale, self.rng
+        top, width, x = self.trace_point(margin=round(8 * s))
+        # Un éperon pointu qui part de la piste sans jamais atteindre la voisine.
+        room_above, room_below = self.room_around(top, width, x)
+        upward = room_above >= room_below
+        room = room_above if upward else room_below
+        length = int(np.clip(round(rng.uniform(4.0, 6.5) * s * strength), 2, max(2, room - round(3 * s))))
+        base = max(2, round(rng.uniform(2.0, 3.0) * s))
+        for k in range(length):
+            half = base * (1 - k / length) / 2
+            row = top - 1 - k if upward else top + width + k
+            if 0 <= row < self.size:
+                self.copper[row, max(0, int(np.floor(x - half))) : int(np.ceil(x + half)) + 1] = True
+
+    def _spurious_copper(self, strength: float):
+        s, rng = self.scale, self.rng
+        cy, cx = self.free_point(distance=round(5 * s))
+        if cy is None:
+            cy, cx = int(rng.integers(4, self.size - 4)), int(rng.integers(4, self.size - 4))
+        radius = rng.uniform(1.5, 2.4) * s * strength
+        blob = self.disc(cy, cx, radius)
+        blob |= self.disc(cy + rng.uniform(-1, 1) * radius, cx + rng.uniform(-1, 1) * radius, radius * 0.7)
+        self.copper |= blob
 
     def render(self, n_dust: int = 0) -> np.ndarray:
         """Image propre de la carte ; ``n_dust`` poussières ternes, qui ne sont pas des défauts."""
@@ -366,11 +381,11 @@ def make_pcb_defects(
     >>> len(data), len(set(data.board_ids))
     (60, 20)
     """
-    n_images = check_int("n_images", n_images, minimum=1)
-    image_size = check_int("image_size", image_size, minimum=24, maximum=256)
-    difficulty = check_float("difficulty", difficulty, minimum=0, maximum=1)
-    views_per_board = check_int("views_per_board", views_per_board, minimum=1, maximum=n_images)
-    seed = check_int("seed", seed, minimum=0)
+    n_images = validate_int("n_images", n_images, minimum=1)
+    image_size = validate_int("image_size", image_size, minimum=24, maximum=256)
+    difficulty = validate_float("difficulty", difficulty, minimum=0, maximum=1)
+    views_per_board = validate_int("views_per_board", views_per_board, minimum=1, maximum=n_images)
+    seed = validate_int("seed", seed, minimum=0)
     if camera is None:
         camera = Camera()
     elif not isinstance(camera, Camera):
@@ -417,7 +432,7 @@ def plot_pcb_examples(data: PCBDefects, *, per_class: int = 4, ax_size: float = 
 
     if not isinstance(data, PCBDefects):
         raise LabkitError(f"`data` doit être un PCBDefects (make_pcb_defects), reçu {type(data).__name__}.")
-    per_class = check_int("per_class", per_class, minimum=1, maximum=20)
+    per_class = validate_int("per_class", per_class, minimum=1, maximum=20)
     n_classes = len(data.class_names)
     fig, axes = plt.subplots(per_class, n_classes, figsize=(ax_size * n_classes, ax_size * per_class), squeeze=False)
     for c, name in enumerate(data.class_names):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import LabkitError, check_float, check_labels
+from ..errors import LabkitError
+from ..validation import validate_float, validate_labels
 from ._report import Report
 
 
@@ -34,12 +35,12 @@ def class_balance_report(
     >>> report.flagged, report.values["accuracy"], report.values["min_recall"]
     (True, 0.95, 0.0)
     """
-    y_true = check_labels("y_true", y_true)
-    max_ratio = check_float("max_ratio", max_ratio, minimum=1)
-    max_recall_gap = check_float("max_recall_gap", max_recall_gap, minimum=0, maximum=1)
+    y_true = validate_labels("y_true", y_true)
+    max_ratio = validate_float("max_ratio", max_ratio, minimum=1)
+    max_recall_gap = validate_float("max_recall_gap", max_recall_gap, minimum=0, maximum=1)
     n_classes = int(y_true.max()) + 1
     if y_pred is not None:
-        y_pred = check_labels("y_pred", y_pred, length=len(y_true), length_of="y_true")
+        y_pred = validate_labels("y_pred", y_pred, length=len(y_true), length_of="y_true")
         n_classes = max(n_classes, int(y_pred.max()) + 1)
     if class_names is None:
         class_names = [str(c) for c in range(n_classes)]

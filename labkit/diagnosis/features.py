@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import LabkitError, check_array, check_float
+from ..errors import LabkitError
+from ..validation import validate_array, validate_float
 from ._report import Report
 
 
@@ -26,9 +27,9 @@ def feature_scale_report(x, feature_names=None, *, max_ratio: float = 100.0, tol
     >>> report.flagged, report.values["worst_feature"]
     (True, 'grande')
     """
-    x = check_array("x", x, min_ndim=2, max_ndim=2)
-    max_ratio = check_float("max_ratio", max_ratio, minimum=1)
-    tolerance = check_float("tolerance", tolerance, minimum=0, exclusive_minimum=True)
+    x = validate_array("x", x, min_ndim=2, max_ndim=2)
+    max_ratio = validate_float("max_ratio", max_ratio, minimum=1)
+    tolerance = validate_float("tolerance", tolerance, minimum=0, exclusive_minimum=True)
     n_features = x.shape[1]
     if feature_names is None:
         feature_names = [f"x{i}" for i in range(n_features)]

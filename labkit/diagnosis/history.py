@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import LabkitError, check_float, check_sequence_of_numbers
+from ..errors import LabkitError
+from ..validation import validate_float, validate_numbers
 
 VERDICTS = ("surapprentissage", "sous-apprentissage", "sain", "instable")
 _REQUIRED_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
@@ -26,9 +27,7 @@ def history_as_dict(history, *, allow_nonfinite: bool = False) -> dict:
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
     if missing:
         raise LabkitError(f"`history` n'a pas les clés {missing} ; clés présentes : {sorted(raw)}.")
-    arrays = {
-        k: check_sequence_of_numbers(f"history['{k}']", raw[k], allow_nonfinite=allow_nonfinite) for k in _REQUIRED_KEYS
-    }
+    arrays = {k: validate_numbers(f"history['{k}']", raw[k], allow_nonfinite=allow_nonfinite) for k in _REQUIRED_KEYS}
     lengths = {len(v) for v in arrays.values()}
     if len(lengths) != 1:
         raise LabkitError(f"Les listes de `history` n'ont pas toutes la même longueur : { {k: len(v) for k, v in arrays.items()} }.")
@@ -54,7 +53,12 @@ class HistoryDiagnosis:
     @property
     def values(self) -> dict:
         """Les chiffres du verdict, comme dans les autres rapports de :mod:`labkit.diagnosis`."""
-        return {"turning_epoch": self.turning_epoch, "gap": self.gap, "train_accuracy": self.train_accuracy, "val_accuracy": self.val_accuracy}
+        return {
+            "turning_epoch": self.turning_epoch,
+            "gap": self.gap,
+            "train_accuracy": self.train_accuracy,
+            "val_accuracy": self.val_accuracy,
+        }
 
     def __str__(self) -> str:
         lines = [f"Verdict : {self.verdict}"] + [f"  • {e}" for e in self.evidence]
@@ -88,15 +92,19 @@ def diagnose_history(
     >>> diagnose_history(h).verdict
     'surapprentissage'
     """
-    max_gap = check_float("max_gap", max_gap, minimum=0, maximum=1)
-    turn_tolerance = check_float("turn_tolerance", turn_tolerance, minimum=0)
-    max_accuracy_drop = check_float("max_accuracy_drop", max_accuracy_drop, minimum=0, maximum=1)
-    min_accuracy = check_float("min_accuracy", min_accuracy, minimum=0, maximum=1)
+    max_gap = validate_float("max_gap", max_gap, minimum=0, maximum=1)
+    turn_tolerance = validate_float("turn_tolerance", turn_tolerance, minimum=0)
+    max_accuracy_drop = validate_float("max_accuracy_drop", max_accuracy_drop, minimum=0, maximum=1)
+    min_accuracy = validate_float("min_accuracy", min_accuracy, minimum=0, maximum=1)
     h = history_as_dict(history, allow_nonfinite=True)
     broken = [k for k, values in h.items() if not np.isfinite(values).all()]
     if broken:
         return HistoryDiagnosis(
-            "instable", 0, float("nan"), float("nan"), float("nan"),
+            "instable",
+            0,
+            float("nan"),
+            float("nan"),
+            float("nan"),
             [f"valeurs non finies (NaN ou infini) dans {', '.join(broken)} : l'entraînement a divergé"],
         )
     train_loss, val_loss = h["loss"], h["val_loss"]
@@ -105,8 +113,7 @@ def diagnose_history(
     diagnosis = HistoryDiagnosis("sain", turning, gap, float(h["accuracy"][-1]), float(h["val_accuracy"][-1]))
     ev = diagnosis.evidence
     ev.append(
-        f"précision finale : entraînement {h['accuracy'][-1]:.1%}, validation {h['val_accuracy'][-1]:.1%} "
-        f"(écart {gap * 100:+.1f} points)"
+        f"précision finale : entraînement {h['accuracy'][-1]:.1%}, validation {h['val_accuracy'][-1]:.1%} (écart {gap * 100:+.1f} points)"
     )
     rises = np.diff(train_loss) > 0.05 * np.abs(train_loss[:-1])
     if len(train_loss) >= 4 and (rises.mean() > 0.4 or train_loss[-1] > train_loss[0]):

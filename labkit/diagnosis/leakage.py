@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import LabkitError, check_array, check_float, check_int
+from ..errors import LabkitError
+from ..validation import validate_array, validate_float, validate_int
 from ._report import Report
 
 
@@ -60,13 +61,13 @@ def find_leakage(
     >>> find_leakage(x[:15], x[10:]).values["n_exact"]
     5
     """
-    x_train = check_array("x_train", x_train, min_ndim=1)
-    x_test = check_array("x_test", x_test, min_ndim=1)
+    x_train = validate_array("x_train", x_train, min_ndim=1)
+    x_test = validate_array("x_test", x_test, min_ndim=1)
     if x_train.shape[1:] != x_test.shape[1:]:
         raise LabkitError(f"`x_train` et `x_test` doivent avoir la même forme par exemple : {x_train.shape[1:]} ≠ {x_test.shape[1:]}.")
-    near_ratio = check_float("near_ratio", near_ratio, minimum=0, maximum=1)
-    max_near_fraction = check_float("max_near_fraction", max_near_fraction, minimum=0, maximum=1)
-    seed = check_int("seed", seed, minimum=0)
+    near_ratio = validate_float("near_ratio", near_ratio, minimum=0, maximum=1)
+    max_near_fraction = validate_float("max_near_fraction", max_near_fraction, minimum=0, maximum=1)
+    seed = validate_int("seed", seed, minimum=0)
     if (groups_train is None) != (groups_test is None):
         raise LabkitError("Donnez `groups_train` et `groups_test` ensemble (un identifiant de groupe par exemple), ou aucun des deux.")
 
@@ -93,8 +94,7 @@ def find_leakage(
     near = (nearest < threshold) & ~exact
 
     evidence = [
-        f"{int(exact.sum())} doublon(s) exact(s) et {int(near.sum())} quasi-doublon(s) sur {len(test)} exemples "
-        f"(quasi-doublon : {rule})"
+        f"{int(exact.sum())} doublon(s) exact(s) et {int(near.sum())} quasi-doublon(s) sur {len(test)} exemples (quasi-doublon : {rule})"
     ]
     values = {
         "n_exact": int(exact.sum()),
@@ -139,12 +139,14 @@ def validation_optimism(validation_score, fresh_score, *, tolerance: float = 0.0
     >>> validation_optimism(0.81, 0.52).flagged
     True
     """
-    validation_score = check_float("validation_score", validation_score)
-    fresh_score = check_float("fresh_score", fresh_score)
-    tolerance = check_float("tolerance", tolerance, minimum=0)
+    validation_score = validate_float("validation_score", validation_score)
+    fresh_score = validate_float("fresh_score", fresh_score)
+    tolerance = validate_float("tolerance", tolerance, minimum=0)
     gap = validation_score - fresh_score
     flagged = gap > tolerance
-    evidence = [f"{metric} : validation {validation_score:.3f}, données neuves {fresh_score:.3f} (écart {gap:+.3f}, tolérance {tolerance:g})"]
+    evidence = [
+        f"{metric} : validation {validation_score:.3f}, données neuves {fresh_score:.3f} (écart {gap:+.3f}, tolérance {tolerance:g})"
+    ]
     if flagged:
         verdict = "la validation est trop optimiste : une fuite est probable"
         advice = (

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import LabkitError, check_array, check_float, check_int
+from ..errors import LabkitError
+from ..validation import validate_array, validate_float, validate_int
 from ._report import Report
 
 #: Descripteurs calculés sur chaque image (leur nom dans les rapports).
@@ -27,7 +28,7 @@ def image_descriptors(images) -> np.ndarray:
     Un changement de caméra modifie la luminosité, le contraste, la netteté et le
     bruit : ces descripteurs le rendent visible sans entraîner de réseau.
     """
-    images = check_array("images", images, min_ndim=3).astype(np.float32)
+    images = validate_array("images", images, min_ndim=3).astype(np.float32)
     flat = images.reshape(len(images), -1)
     grid = images.reshape(len(images), -1, images.shape[-2], images.shape[-1])
     grad_y = np.abs(np.diff(grid, axis=-2)).mean(axis=(1, 2, 3))
@@ -63,15 +64,15 @@ def detect_shift(
     >>> detect_shift(rng.normal(0, 1, (300, 3)), rng.normal(0.8, 1, (300, 3))).flagged
     True
     """
-    x_reference = check_array("x_reference", x_reference, min_ndim=2)
-    x_new = check_array("x_new", x_new, min_ndim=2)
+    x_reference = validate_array("x_reference", x_reference, min_ndim=2)
+    x_new = validate_array("x_new", x_new, min_ndim=2)
     if x_reference.shape[1:] != x_new.shape[1:]:
         raise LabkitError(
             f"`x_reference` et `x_new` doivent avoir la même forme par exemple : {x_reference.shape[1:]} ≠ {x_new.shape[1:]}."
         )
-    max_auc = check_float("max_auc", max_auc, minimum=0.5, maximum=1)
-    max_samples = check_int("max_samples", max_samples, minimum=10)
-    seed = check_int("seed", seed, minimum=0)
+    max_auc = validate_float("max_auc", max_auc, minimum=0.5, maximum=1)
+    max_samples = validate_int("max_samples", max_samples, minimum=10)
+    seed = validate_int("seed", seed, minimum=0)
     if min(len(x_reference), len(x_new)) < 10:
         raise LabkitError("`x_reference` et `x_new` doivent contenir au moins 10 exemples chacun pour comparer leurs distributions.")
 

@@ -8,7 +8,8 @@ garde des gradients comparables quelle que soit la température (Hinton et al., 
 
 from __future__ import annotations
 
-from .._validation import LabkitError, check_float
+from ..errors import LabkitError
+from ..validation import validate_float
 
 
 def distillation_loss(student_logits, teacher_logits, labels, *, temperature: float = 2.0, alpha: float = 0.5):
@@ -21,8 +22,8 @@ def distillation_loss(student_logits, teacher_logits, labels, *, temperature: fl
     """
     import torch.nn.functional as F
 
-    temperature = check_float("temperature", temperature, minimum=0, exclusive_minimum=True)
-    alpha = check_float("alpha", alpha, minimum=0, maximum=1)
+    temperature = validate_float("temperature", temperature, minimum=0, exclusive_minimum=True)
+    alpha = validate_float("alpha", alpha, minimum=0, maximum=1)
     if student_logits.shape != teacher_logits.shape:
         raise LabkitError(
             f"Élève et professeur doivent avoir le même nombre de classes : {tuple(student_logits.shape)} ≠ {tuple(teacher_logits.shape)}."
@@ -66,8 +67,8 @@ def distill(
 
     if not isinstance(teacher, torch.nn.Module):
         raise LabkitError(f"`teacher` doit être un torch.nn.Module, reçu {type(teacher).__name__}.")
-    check_float("temperature", temperature, minimum=0, exclusive_minimum=True)
-    check_float("alpha", alpha, minimum=0, maximum=1)
+    validate_float("temperature", temperature, minimum=0, exclusive_minimum=True)
+    validate_float("alpha", alpha, minimum=0, maximum=1)
     was_training = teacher.training
     teacher.eval()
     device = next(teacher.parameters()).device

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import LabkitError, check_float
+from ..errors import LabkitError
+from ..validation import validate_float
 from .measure import OnnxRunner, TorchRunner, temporary_path
 
 __all__ = ["export_onnx", "check_parity", "temporary_path"]
@@ -26,7 +27,7 @@ __all__ = ["export_onnx", "check_parity", "temporary_path"]
 
 def check_parity(reference, candidate, x, *, atol: float = 1e-4) -> float:
     """Écart maximal entre les logits de deux modèles sur ``x`` ; erreur si > ``atol``."""
-    atol = check_float("atol", atol, minimum=0)
+    atol = validate_float("atol", atol, minimum=0)
     ref, got = reference(x), candidate(x)
     if ref.shape != got.shape:
         raise LabkitError(f"Les deux modèles ne renvoient pas la même forme : {ref.shape} ≠ {got.shape}.")

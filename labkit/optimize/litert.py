@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import LabkitError, check_array, check_choice, check_float
+from ..errors import LabkitError
+from ..validation import validate_array, validate_choice, validate_float
 from .measure import LiteRTRunner, temporary_path
 from .quantize import MIN_CALIBRATION
 
@@ -75,8 +76,8 @@ def export_litert(model, path, *, quantize: str | None = None, calibration_data=
             f"L'export LiteRT demande le moteur TensorFlow de Keras (moteur actuel : {keras.backend.backend()}). "
             "Définissez KERAS_BACKEND=tensorflow avant d'importer Keras."
         )
-    quantize = check_choice("quantize", quantize, QUANTIZATION_MODES)
-    atol = check_float("atol", atol, minimum=0)
+    quantize = validate_choice("quantize", quantize, QUANTIZATION_MODES)
+    atol = validate_float("atol", atol, minimum=0)
     path = Path(path)
     if path.suffix != ".tflite":
         raise LabkitError(f"`path` doit se terminer par .tflite, reçu {path.name!r}.")
@@ -84,12 +85,16 @@ def export_litert(model, path, *, quantize: str | None = None, calibration_data=
     calibration = None
     if quantize == "int8":
         if calibration_data is None:
-            raise LabkitError("`calibration_data` est obligatoire pour quantize='int8' : passez quelques centaines d'images d'entraînement.")
-        calibration = check_array("calibration_data", calibration_data, min_ndim=2).astype(np.float32)
+            raise LabkitError(
+                "`calibration_data` est obligatoire pour quantize='int8' : passez quelques centaines d'images d'entraînement."
+            )
+        calibration = validate_array("calibration_data", calibration_data, min_ndim=2).astype(np.float32)
         if len(calibration) < MIN_CALIBRATION:
             raise LabkitError(f"`calibration_data` : au moins {MIN_CALIBRATION} exemples pour calibrer, reçu {len(calibration)}.")
         if tuple(calibration.shape[1:]) != expected:
-            raise LabkitError(f"`calibration_data` : le modèle attend des exemples de forme {expected}, reçu {tuple(calibration.shape[1:])}.")
+            raise LabkitError(
+                f"`calibration_data` : le modèle attend des exemples de forme {expected}, reçu {tuple(calibration.shape[1:])}."
+            )
     elif calibration_data is not None:
         raise LabkitError(f"`calibration_data` ne sert qu'à quantize='int8' (reçu quantize={quantize!r}) : retirez-le.")
 
@@ -109,4 +114,3 @@ def export_litert(model, path, *, quantize: str | None = None, calibration_data=
         probe = np.random.default_rng(0).normal(size=(2, *expected)).astype(np.float32)
         check_parity(lambda x: np.asarray(model(x, training=False)), LiteRTRunner(path), probe, atol=atol)
     return path
-

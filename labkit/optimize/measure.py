@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import LabkitError, check_array, check_int, check_labels
+from ..errors import LabkitError
+from ..validation import validate_array, validate_int, validate_labels
 
 
 class Runner:
@@ -73,6 +74,9 @@ class TorchRunner(Runner):
     La taille est celle du ``state_dict`` sauvegardé (``torch.save``) : les poids, sans
     le code. Un modèle élagué structurellement a des couches plus petites ; pour le
     recharger, sauvegardez le module entier, car ses formes ont changé.
+
+    Le protocole mesure sur le processeur : un modèle entraîné sur GPU est mesuré sur
+    une **copie** placée sur le CPU (le modèle d'origine ne bouge pas).
     """
 
     engine = "PyTorch (eager)"
@@ -84,6 +88,10 @@ class TorchRunner(Runner):
             raise LabkitError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
         if model.training:
             raise LabkitError("`model` est en mode entraînement : appelez `model.eval()` avant de le mesurer (dropout, BatchNorm).")
+        if any(p.device.type != "cpu" for p in model.parameters()):
+            import copy
+
+            model = copy.deepcopy(model).cpu()
         self.model, self.name = model, name
         if engine:
             self.engine = engine
@@ -184,7 +192,7 @@ class LiteRTRunner(_FileRunner):
             from ai_edge_litert.interpreter import Interpreter
         except ImportError:
             raise LabkitError(
-                "L'interpréteur LiteRT manque : installez-le avec pip install \"ameliorer-dl[tf]\" (paquet ai-edge-litert)."
+                'L\'interpréteur LiteRT manque : installez-le avec pip install "ameliorer-dl[tf]" (paquet ai-edge-litert).'
             ) from None
         self.interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
         self.interpreter.allocate_tensors()
@@ -222,12 +230,18 @@ def as_runner(model, name: str | None = None) -> Runner:
     if type(model).__module__.startswith("torch") or hasattr(model, "state_dict"):
         return TorchRunner(model, name=name or type(model).__name__)
     raise LabkitError(
-        f"`model` doit être un torch.nn.Module, un chemin vers un fichier .onnx ou .tflite, ou un Runner de labkit, reçu {type(model).__name__}."
+        f"`model` doit être un torch.nn.Module, un chemin vers un fichier .onnx ou .tflite, ou un Runner de "
+        f"labkit, reçu {type(model).__name__}."
     )
 
 
-_ENGINES = {"torch": ("torch",), "onnxruntime": ("onnxruntime",), "tensorflow": ("tensorflow", "tensorflow-cpu"),
-            "keras": ("keras",), "litert": ("ai-edge-litert",)}
+_ENGINES = {
+    "torch": ("torch",),
+    "onnxruntime": ("onnxruntime",),
+    "tensorflow": ("tensorflow", "tensorflow-cpu"),
+    "keras": ("keras",),
+    "litert": ("ai-edge-litert",),
+}
 
 
 def environment() -> dict:
@@ -257,10 +271,10 @@ def environment() -> dict:
 def measure_latency(runner, batch, *, runs: int = 50, warmup: int = 5, threads: int = 1) -> dict:
     """Latence d'un lot : ``warmup`` exécutions ignorées, puis médiane et 90ᵉ centile sur ``runs`` (en ms)."""
     runner = as_runner(runner)
-    batch = check_array("batch", batch, min_ndim=2).astype(np.float32)
-    runs = check_int("runs", runs, minimum=3)
-    warmup = check_int("warmup", warmup, minimum=0)
-    threads = check_int("threads", threads, minimum=1)
+    batch = validate_array("batch", batch, min_ndim=2).astype(np.float32)
+    runs = validate_int("runs", runs, minimum=3)
+    warmup = validate_int("warmup", warmup, minimum=0)
+    threads = validate_int("threads", threads, minimum=1)
     runner.set_threads(threads)
     for _ in range(warmup):
         runner(batch)
@@ -269,25 +283,32 @@ def measure_latency(runner, batch, *, runs: int = 50, warmup: int = 5, threads: 
         start = time.perf_counter()
         runner(batch)
         times.append((time.perf_counter() - start) * 1000)
-    return {"batch": len(batch), "threads": threads, "runs": runs, "median_ms": float(np.median(times)),
-            "p90_ms": float(np.percentile(times, 90))}
+    return {
+        "batch": len(batch),
+        "threads": threads,
+        "runs": runs,
+        "median_ms": float(np.median(times)),
+        "p90_ms": float(np.percentile(times, 90)),
+    }
 
 
 def accuracy(runner, x, y, *, batch_size: int = 256) -> float:
     """Précision de ``runner`` sur (x, y), par lots."""
     runner = as_runner(runner)
-    x = check_array("x", x, min_ndim=2).astype(np.float32)
-    y = check_labels("y", y, length=len(x))
+    x = validate_array("x", x, min_ndim=2).astype(np.float32)
+    y = validate_labels("y", y, length=len(x))
     correct = 0
     for start in range(0, len(x), batch_size):
         correct += int((runner(x[start : start + batch_size]).argmax(axis=1) == y[start : start + batch_size]).sum())
     return correct / len(x)
 
 
-def count_parameters(model) -> int | None:
-    """Paramètres d'un module PyTorch (non nuls compris), ``None`` pour un autre moteur."""
+def _parameters(model) -> int | None:
+    """Paramètres entraînables d'un module PyTorch (:func:`labkit.torch.count_parameters`), ``None`` pour un autre moteur."""
     if hasattr(model, "parameters"):
-        return int(sum(p.numel() for p in model.parameters()))
+        from ..torch import count_parameters
+
+        return count_parameters(model)
     return None
 
 
@@ -324,8 +345,18 @@ class Comparison:
         return fig
 
 
-def compare(variants: dict, x_test, y_test, *, batch_sizes=(1, 64), runs: int = 50, warmup: int = 5,
-            threads: int = 1, reference: str | None = None, progress: bool = True) -> Comparison:
+def compare(
+    variants: dict,
+    x_test,
+    y_test,
+    *,
+    batch_sizes=(1, 64),
+    runs: int = 50,
+    warmup: int = 5,
+    threads: int = 1,
+    reference: str | None = None,
+    progress: bool = True,
+) -> Comparison:
     """Mesure chaque variante ``{nom: modèle}`` avec le même protocole et renvoie le tableau comparatif.
 
     Colonnes : moteur, paramètres, taille (ko), taille zippée (ko), précision, latence
@@ -340,12 +371,16 @@ def compare(variants: dict, x_test, y_test, *, batch_sizes=(1, 64), runs: int = 
         raise LabkitError("`variants` doit être un dictionnaire non vide {nom: modèle}.")
     if reference is not None and reference not in variants:
         raise LabkitError(f"`reference` doit être l'un des noms de `variants` : {list(variants)} ; reçu {reference!r}.")
-    x_test = check_array("x_test", x_test, min_ndim=2).astype(np.float32)
+    x_test = validate_array("x_test", x_test, min_ndim=2).astype(np.float32)
     rows = {}
     for name, model in tqdm(variants.items(), desc="mesures", disable=not progress, leave=False):
         runner = as_runner(model, name)
-        row = {"moteur": runner.engine, "paramètres": count_parameters(getattr(runner, "model", None)),
-               "taille (ko)": (runner.size_bytes() or np.nan) / 1000, "zippé (ko)": (runner.zipped_bytes() or np.nan) / 1000}
+        row = {
+            "moteur": runner.engine,
+            "paramètres": _parameters(getattr(runner, "model", None)),
+            "taille (ko)": (runner.size_bytes() or np.nan) / 1000,
+            "zippé (ko)": (runner.zipped_bytes() or np.nan) / 1000,
+        }
         runner.set_threads(threads)
         row["précision"] = accuracy(runner, x_test, y_test)
         for b in batch_sizes:

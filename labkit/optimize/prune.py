@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 
-from .._validation import LabkitError, check_float, check_int
+from ..errors import LabkitError
+from ..validation import validate_float, validate_int
 
 
 def _prunable(model):
@@ -32,7 +33,7 @@ def global_magnitude_prune(model, sparsity: float):
     """
     import torch.nn.utils.prune as prune
 
-    sparsity = check_float("sparsity", sparsity, minimum=0, maximum=1, exclusive_maximum=True)
+    sparsity = validate_float("sparsity", sparsity, minimum=0, maximum=1, exclusive_maximum=True)
     targets = _prunable(model)
     if not targets:
         raise LabkitError("`model` n'a aucune couche Conv2d ou Linear à élaguer.")
@@ -84,7 +85,7 @@ def sparsity_sweep(model, sparsities, evaluate, *, fine_tune=None, progress: boo
     if fine_tune is not None and not callable(fine_tune):
         raise LabkitError(f"`fine_tune` doit être une fonction f(modèle) ou None, reçu {fine_tune!r}.")
     try:
-        targets = [check_float("sparsities", s, minimum=0, maximum=1, exclusive_maximum=True) for s in sparsities]
+        targets = [validate_float("sparsities", s, minimum=0, maximum=1, exclusive_maximum=True) for s in sparsities]
     except TypeError:
         raise LabkitError(f"`sparsities` doit être une liste de taux dans [0, 1[, reçu {sparsities!r}.") from None
     if not targets:
@@ -127,16 +128,27 @@ def prune_channels(model, keep_ratio: float, *, multiple_of: int = 1):
     import torch
     import torch.nn as nn
 
-    keep_ratio = check_float("keep_ratio", keep_ratio, minimum=0, maximum=1, exclusive_minimum=True)
-    multiple_of = check_int("multiple_of", multiple_of, minimum=1)
+    keep_ratio = validate_float("keep_ratio", keep_ratio, minimum=0, maximum=1, exclusive_minimum=True)
+    multiple_of = validate_int("multiple_of", multiple_of, minimum=1)
     if not isinstance(model, nn.Sequential):
         raise LabkitError("`model` doit être un nn.Sequential comme ceux de labkit.torch.make_cnn.")
-    allowed = (nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d, nn.AdaptiveMaxPool2d, nn.AdaptiveAvgPool2d, nn.Flatten, nn.Dropout, nn.Linear)
+    allowed = (
+        nn.Conv2d,
+        nn.BatchNorm2d,
+        nn.ReLU,
+        nn.MaxPool2d,
+        nn.AdaptiveMaxPool2d,
+        nn.AdaptiveAvgPool2d,
+        nn.Flatten,
+        nn.Dropout,
+        nn.Linear,
+    )
     for layer in model:
         if not isinstance(layer, allowed):
             raise LabkitError(
                 f"`prune_channels` ne sait pas tailler une couche {type(layer).__name__} ; couches acceptées : "
-                + ", ".join(t.__name__ for t in allowed) + ". Pour un réseau quelconque, utilisez torch-pruning."
+                + ", ".join(t.__name__ for t in allowed)
+                + ". Pour un réseau quelconque, utilisez torch-pruning."
             )
     layers = [copy.deepcopy(layer) for layer in model]
     kept_in, original_out = None, None
@@ -159,7 +171,9 @@ def prune_channels(model, keep_ratio: float, *, multiple_of: int = 1):
                 layers[i] = new
             elif isinstance(layer, nn.Linear) and kept_in is not None:
                 if layer.in_features != original_out:
-                    raise LabkitError("`prune_channels` attend un max ou une moyenne globale entre la dernière convolution et la couche dense.")
+                    raise LabkitError(
+                        "`prune_channels` attend un max ou une moyenne globale entre la dernière convolution et la couche dense."
+                    )
                 new = nn.Linear(len(kept_in), layer.out_features, bias=layer.bias is not None)
                 new.weight.copy_(layer.weight[:, kept_in])
                 if layer.bias is not None:

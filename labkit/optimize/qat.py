@@ -32,10 +32,11 @@ from __future__ import annotations
 import copy
 
 import torch
-from torch import nn
 import torch.nn.functional as F
+from torch import nn
 
-from .._validation import LabkitError, check_int
+from ..errors import LabkitError
+from ..validation import validate_int
 
 __all__ = ["fold_batch_norm", "prepare_qat", "calibrate", "convert_qat", "WeightFakeQuant", "ActivationFakeQuant",
            "QATConv2d", "QATLinear"]
@@ -159,7 +160,7 @@ def prepare_qat(model: nn.Module, *, bits: int = 8) -> nn.Module:
     symétrique par canal ; activations : après chaque ``ReLU`` et à l'entrée. Appelez
     ensuite :func:`calibrate`.
     """
-    bits = check_int("bits", bits, minimum=2, maximum=16)
+    bits = validate_int("bits", bits, minimum=2, maximum=16)
     prepared = fold_batch_norm(model)
     quantized = 0
     for module in prepared.modules():
@@ -191,7 +192,7 @@ def calibrate(model: nn.Module, x, *, batch_size: int = 256) -> None:
     x = torch.as_tensor(x, dtype=torch.float32)
     if x.ndim < 2 or len(x) == 0:
         raise LabkitError(f"`x` doit être un lot non vide d'exemples (N, ...), reçu la forme {tuple(x.shape)}.")
-    batch_size = check_int("batch_size", batch_size, minimum=1)
+    batch_size = validate_int("batch_size", batch_size, minimum=1)
     was_training = model.training
     model.eval()
     for q in quantizers:

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._validation import LabkitError, check_array, check_int
+from ..errors import LabkitError
+from ..validation import validate_array, validate_int
 
 #: Moins d'exemples que cela ne donne pas des plages d'activation fiables (ONNX Runtime comme LiteRT).
 MIN_CALIBRATION = 8
@@ -52,10 +53,10 @@ def quantize_tensor(x, bits: int = 8, *, axis: int | None = None, symmetric: boo
     envoyé sur [0, 2^bits − 1]. ``symmetric=True`` : [−max|x|, max|x|] sur
     [−(2^(bits−1) − 1), 2^(bits−1) − 1], point zéro nul (l'usage pour les poids).
     """
-    x = check_array("x", x, min_ndim=1).astype(np.float64)
-    bits = check_int("bits", bits, minimum=2, maximum=16)
+    x = validate_array("x", x, min_ndim=1).astype(np.float64)
+    bits = validate_int("bits", bits, minimum=2, maximum=16)
     if axis is not None:
-        axis = check_int("axis", axis, minimum=-x.ndim, maximum=x.ndim - 1) % x.ndim
+        axis = validate_int("axis", axis, minimum=-x.ndim, maximum=x.ndim - 1) % x.ndim
         reduce = tuple(i for i in range(x.ndim) if i != axis)
         low, high = x.min(axis=reduce), x.max(axis=reduce)
     else:
@@ -85,7 +86,7 @@ def dequantize(q: QuantizedTensor) -> np.ndarray:
 
 def quantization_error(x, bits: int = 8, *, axis: int | None = None, symmetric: bool = False) -> float:
     """Erreur relative moyenne ``mean|x − x̂| / mean|x|`` après un aller-retour quantification."""
-    x = check_array("x", x, min_ndim=1).astype(np.float32)
+    x = validate_array("x", x, min_ndim=1).astype(np.float32)
     restored = dequantize(quantize_tensor(x, bits, axis=axis, symmetric=symmetric))
     return float(np.abs(restored - x).mean() / max(np.abs(x).mean(), 1e-12))
 
@@ -112,7 +113,7 @@ def quantize_onnx_static(onnx_path, calibration_data, output_path, *, per_channe
     onnx_path, output_path = Path(onnx_path), Path(output_path)
     if not onnx_path.is_file():
         raise LabkitError(f"`onnx_path` : fichier introuvable : {onnx_path}")
-    data = check_array("calibration_data", calibration_data, min_ndim=2).astype(np.float32)
+    data = validate_array("calibration_data", calibration_data, min_ndim=2).astype(np.float32)
     if len(data) < MIN_CALIBRATION:
         raise LabkitError(
             f"`calibration_data` doit contenir au moins {MIN_CALIBRATION} exemples représentatifs, reçu {len(data)}."

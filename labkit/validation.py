@@ -1,8 +1,10 @@
 """Validation des arguments : des erreurs claires, en français, qui nomment l'argument.
 
 Toutes les fonctions publiques de labkit valident leurs arguments tôt (à la manière
-de scikit-learn) avec ces utilitaires, pour que l'étudiant lise *quoi* changer
-plutôt qu'une trace NumPy incompréhensible.
+de scikit-learn) avec ces ``validate_*``, pour que l'étudiant lise *quoi* changer
+plutôt qu'une trace NumPy incompréhensible. Elles lèvent une :class:`labkit.errors.LabkitError`
+(ou la sous-classe qu'on leur passe) ; à ne pas confondre avec les vérifications des
+exercices (:mod:`labkit.checks`), qui lèvent une ``AssertionError`` pour l'étudiant.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-
-class LabkitError(ValueError):
-    """Erreur d'usage de labkit (argument invalide, donnée incohérente)."""
+from .errors import LabkitError
 
 
 def _show(value) -> str:
@@ -22,10 +22,21 @@ def _show(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def validate_bool(name: str, value) -> bool:
+    """Vérifie que ``value`` est un booléen (``True``/``False``, ou un booléen NumPy) et le renvoie.
+
+    >>> validate_bool("progress", True)
+    True
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise LabkitError(f"`{name}` doit être True ou False, reçu {_show(value)} ({type(value).__name__}).")
+    return bool(value)
+
+
+def validate_int(name: str, value, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """Vérifie que ``value`` est un entier dans ``[minimum, maximum]`` et le renvoie.
 
-    >>> check_int("n_images", 10, minimum=1)
+    >>> validate_int("n_images", 10, minimum=1)
     10
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -38,7 +49,7 @@ def check_int(name: str, value, *, minimum: int | None = None, maximum: int | No
     return value
 
 
-def check_float(
+def validate_float(
     name: str,
     value,
     *,
@@ -49,7 +60,7 @@ def check_float(
 ) -> float:
     """Vérifie que ``value`` est un nombre réel fini dans l'intervalle demandé.
 
-    >>> check_float("ratio", 0.5, minimum=0, maximum=1, exclusive_minimum=True)
+    >>> validate_float("ratio", 0.5, minimum=0, maximum=1, exclusive_minimum=True)
     0.5
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -68,10 +79,10 @@ def check_float(
     return value
 
 
-def check_choice(name: str, value, choices: Iterable):
+def validate_choice(name: str, value, choices: Iterable):
     """Vérifie que ``value`` fait partie de ``choices``.
 
-    >>> check_choice("mode", "rapide", ["rapide", "complet"])
+    >>> validate_choice("mode", "rapide", ["rapide", "complet"])
     'rapide'
     """
     choices = list(choices)
@@ -81,7 +92,7 @@ def check_choice(name: str, value, choices: Iterable):
     return value
 
 
-def check_sequence_of_numbers(name: str, values, *, min_length: int = 1, allow_nonfinite: bool = False) -> np.ndarray:
+def validate_numbers(name: str, values, *, min_length: int = 1, allow_nonfinite: bool = False) -> np.ndarray:
     """Convertit une suite de nombres (finis, sauf ``allow_nonfinite``) en tableau ``float64`` à une dimension."""
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)) and not hasattr(values, "__array__"):
         raise LabkitError(f"`{name}` doit être une liste de nombres, reçu {type(values).__name__}.")
@@ -98,10 +109,10 @@ def check_sequence_of_numbers(name: str, values, *, min_length: int = 1, allow_n
     return array
 
 
-def check_array(name: str, value, *, min_ndim: int = 1, max_ndim: int | None = None, allow_nonfinite: bool = False) -> np.ndarray:
+def validate_array(name: str, value, *, min_ndim: int = 1, max_ndim: int | None = None, allow_nonfinite: bool = False) -> np.ndarray:
     """Convertit ``value`` (tableau NumPy, tenseur, DataFrame, liste) en tableau numérique et le vérifie.
 
-    >>> check_array("x", [[1, 2], [3, 4]], min_ndim=2).shape
+    >>> validate_array("x", [[1, 2], [3, 4]], min_ndim=2).shape
     (2, 2)
     """
     if isinstance(value, (str, bytes)) or value is None:
@@ -124,13 +135,13 @@ def check_array(name: str, value, *, min_ndim: int = 1, max_ndim: int | None = N
     return array
 
 
-def check_labels(name: str, value, *, length: int | None = None, length_of: str = "x") -> np.ndarray:
+def validate_labels(name: str, value, *, length: int | None = None, length_of: str = "x") -> np.ndarray:
     """Vérifie un vecteur d'étiquettes entières (numéros de classe), de longueur ``length`` si donnée.
 
-    >>> check_labels("y", [0, 1, 1]).tolist()
+    >>> validate_labels("y", [0, 1, 1]).tolist()
     [0, 1, 1]
     """
-    labels = check_array(name, value, min_ndim=1, max_ndim=1)
+    labels = validate_array(name, value, min_ndim=1, max_ndim=1)
     if np.issubdtype(labels.dtype, np.floating):
         if not np.all(labels == np.round(labels)):
             raise LabkitError(f"`{name}` doit contenir des numéros de classe entiers, reçu des nombres à virgule.")
