@@ -1,77 +1,24 @@
-"""Notebooks : exécution en mode rapide, sorties déterministes, version étudiante à jour."""
+"""Notebooks : version étudiante à jour, sources propres, sorties déterministes, papermill.
+
+L'exécution complète de chaque solution en mode rapide, sans aucune erreur, est prouvée par la
+correction (``test_grading.py`` : la copie « solution » est exécutée en entier) et, dans un
+environnement semblable à Colab, par ``test_colab.py`` : elle n'est pas refaite ici.
+"""
 
 import json
 import os
 import subprocess
 import sys
-import time
 
 import nbformat
 import pytest
 
+from labkit.course.catalog import load_catalog
 from labkit.course.execute import execute_solutions
-from labkit.course.paths import assignments, solution_path, student_path
+from labkit.course.paths import solution_path, student_path
 from labkit.course.release import normalized_text, release_differences
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def executed(root, tmp_path_factory):
-    """Chaque solution exécutée une fois par papermill, en mode rapide."""
-    out = tmp_path_factory.mktemp("executed")
-    figures = tmp_path_factory.mktemp("figures")
-    start = time.perf_counter()
-    durations = execute_solutions(root, out, smoke=True, figures_dir=figures)
-    return out, figures, durations, time.perf_counter() - start
-
-
-def test_there_is_at_least_one_assignment(root):
-    assert "01_surapprentissage" in assignments(root)
-
-
-def test_solutions_run_in_smoke_mode_without_error(executed, root):
-    """Aucune erreur en mode rapide. Les durées sont affichées, jamais comparées à un seuil :
-    une machine occupée ne doit pas faire échouer la suite (le budget est celui des bancs d'essai)."""
-    out, figures, durations, _ = executed
-    print("Durées du mode rapide : " + ", ".join(f"{a} {d:.0f} s" for a, d in durations.items()))
-    for assignment in assignments(root):
-        nb = nbformat.read(out / f"{assignment}.ipynb", as_version=4)
-        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
-        assert not errors, f"{assignment} : {errors[0]['ename']} {errors[0]['evalue']}"
-    assert (figures / "01_courbes_reference.png").is_file()
-
-
-def test_smoke_parameter_was_injected(executed):
-    out, *_ = executed
-    nb = nbformat.read(out / "01_surapprentissage.ipynb", as_version=4)
-    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert injected and "SMOKE = True" in injected[0].source
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "mode rapide (smoke)" in printed
-
-
-def test_deterministic_cells_reproduce_their_outputs_with_nbval(executed, root):
-    """nbval ré-exécute le notebook et compare les cellules marquées « nbval-check-output ».
-
-    Les cellules qui suivent la dernière cellule marquée ne peuvent pas changer ses sorties :
-    nbval ne ré-exécute que le début du notebook, jusqu'à elle (la suite de tests reste sous
-    les 20 minutes de CI).
-    """
-    out, *_ = executed
-    for assignment in assignments(root):
-        nb = nbformat.read(out / f"{assignment}.ipynb", as_version=4)
-        marked = [i for i, c in enumerate(nb.cells) if "nbval-check-output" in c.metadata.get("tags", [])]
-        assert marked, f"{assignment} : aucune cellule marquée pour nbval"
-        nb.cells = nb.cells[: marked[-1] + 1]
-        beginning = out / f"{assignment}.nbval.ipynb"
-        nbformat.write(nb, beginning)
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q",
-             "-o", "addopts=", str(beginning)],
-            capture_output=True, text=True, cwd=out, env={**os.environ, "LABKIT_SMOKE": "1"},
-        )
-        assert result.returncode == 0, result.stdout[-3000:]
+CATALOG = load_catalog()
 
 
 def test_notebooks_are_committed_clean(root):
@@ -82,23 +29,68 @@ def test_notebooks_are_committed_clean(root):
         assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), path
 
 
+@pytest.mark.slow
 def test_release_is_up_to_date(root):
     problems = release_differences(root)
     assert not problems, "\n".join(problems)
 
 
 def test_student_version_has_stubs_and_no_solutions_or_hidden_tests(root):
-    for assignment in assignments(root):
-        student = student_path(root, assignment).read_text(encoding="utf-8")
-        source = solution_path(root, assignment).read_text(encoding="utf-8")
+    for slug in CATALOG.slugs:
+        student = student_path(root, slug).read_text(encoding="utf-8")
+        source = solution_path(root, slug).read_text(encoding="utf-8")
         assert "BEGIN SOLUTION" in source and "BEGIN HIDDEN TESTS" in source
-        assert "BEGIN SOLUTION" not in student and "HIDDEN TESTS" not in student
+        assert "BEGIN SOLUTION" not in student and "HIDDEN TESTS" not in student and "hidden_checks" not in student
         assert "VOTRE CODE ICI" in student
 
 
-def test_every_notebook_has_a_parameters_cell_and_init(root):
-    for assignment in assignments(root):
-        nb = nbformat.read(solution_path(root, assignment), as_version=4)
-        params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-        assert len(params) == 1 and "SMOKE = False" in params[0].source
+def test_every_notebook_has_the_catalog_cells_and_init(root):
+    for slug in CATALOG.slugs:
+        nb = nbformat.read(solution_path(root, slug), as_version=4)
+        for tag in ("header", "install", "parameters"):
+            assert len([c for c in nb.cells if tag in c.metadata.get("tags", [])]) == 1, (slug, tag)
+        params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        assert params.source == "SMOKE = False"
         assert any("labkit.init(" in c.source for c in nb.cells if c.cell_type == "code")
+        assert f"Notebook {slug[:2]} — {CATALOG.get(slug).title}" in nb.cells[0].source
+
+
+@pytest.mark.slow
+def test_papermill_injects_smoke_and_figures_are_written(root, tmp_path):
+    """Le chemin de ``labkit-course execute`` : le paramètre papermill et les figures du site (notebook 01)."""
+    first = CATALOG.slugs[0]
+    execute_solutions(root, tmp_path / "out", smoke=True, figures_dir=tmp_path / "figures", only=[first])
+    nb = nbformat.read(tmp_path / "out" / f"{first}.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and "SMOKE = True" in injected[0].source
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "mode rapide (smoke)" in printed
+    assert (tmp_path / "figures" / "01_courbes_reference.png").is_file()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", CATALOG.slugs)
+def test_deterministic_cells_reproduce_their_outputs_with_nbval(root, tmp_path, slug):
+    """Les cellules marquées « nbval-check-output » donnent deux fois les mêmes sorties (même graine).
+
+    Le début du notebook, jusqu'à la dernière cellule marquée, est exécuté une fois pour obtenir les
+    sorties de référence, puis nbval le réexécute et compare (les cellules suivantes ne peuvent pas
+    changer ces sorties).
+    """
+    nb = nbformat.read(solution_path(root, slug), as_version=4)
+    marked = [i for i, c in enumerate(nb.cells) if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert marked, f"{slug} : aucune cellule marquée pour nbval"
+    nb.cells = nb.cells[: marked[-1] + 1]
+    beginning = tmp_path / f"{slug}.ipynb"
+    nbformat.write(nb, beginning)
+    env = {**os.environ, "LABKIT_SMOKE": "1"}
+    from nbclient import NotebookClient
+
+    executed = nbformat.read(beginning, as_version=4)
+    NotebookClient(executed, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    nbformat.write(executed, beginning)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", "-o", "addopts=", str(beginning)],
+        capture_output=True, text=True, cwd=tmp_path, env=env,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -5,5 +5,5 @@ Rien ici n'est utilisé par les étudiants. Point d'entrée : ``python -m labkit
 
 - ``solutions/<devoir>/<devoir>.ipynb`` : la source (marqueurs nbgrader) ;
 - ``notebooks/<devoir>/<devoir>.ipynb`` : la version étudiante, **générée** ;
-- ``course/`` : les pages du site ; ``course/figures/`` : figures produites par les notebooks.
+- ``course/`` : les pages du site ; ``docs/figures/`` : figures produites par les notebooks.
 """

@@ -1,51 +1,40 @@
-"""Exécute les notebooks solutions avec papermill (mode rapide ou complet)."""
+"""Exécute les solutions avec papermill (mode rapide ou complet), dans l'ordre du catalogue."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
-from .paths import assignments, solution_path
+from ..plotting import figures_dir as writing_figures_to
+from .catalog import load_catalog
+from .paths import solution_path
 
 
-def execute_solutions(
-    root: Path,
-    output_dir: Path,
-    *,
-    smoke: bool,
-    figures_dir: Path | None = None,
-    only: list[str] | None = None,
-) -> dict[str, float]:
+def execute_solutions(root: Path, output_dir: Path, *, smoke: bool, figures_dir: Path | None = None,
+                      only: list[str] | None = None) -> dict[str, float]:
     """Exécute chaque solution (paramètre papermill ``SMOKE``) ; renvoie les durées en secondes.
 
     Les notebooks exécutés sont écrits dans ``output_dir`` ; si ``figures_dir`` est
-    donné, les figures enregistrées par ``labkit.plotting.save_figure`` y sont écrites.
+    donné, les figures et tableaux enregistrés par ``labkit.plotting`` y sont écrits.
     """
     import papermill
 
+    catalog = load_catalog(root)
+    slugs = [catalog.get(s).slug for s in only] if only else catalog.slugs
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    previous = os.environ.get("LABKIT_FIGURES_DIR")
-    if figures_dir is not None:
-        os.environ["LABKIT_FIGURES_DIR"] = str(Path(figures_dir).resolve())
     durations = {}
-    try:
-        for assignment in only or assignments(root):
+    with writing_figures_to(figures_dir):
+        for slug in slugs:
             start = time.perf_counter()
             papermill.execute_notebook(
-                str(solution_path(root, assignment)),
-                str(output_dir / f"{assignment}.ipynb"),
+                str(solution_path(root, slug)),
+                str(output_dir / f"{slug}.ipynb"),
                 parameters={"SMOKE": smoke},
                 kernel_name="python3",
                 progress_bar=False,
-                cwd=str(solution_path(root, assignment).parent),
+                cwd=str(solution_path(root, slug).parent),
             )
-            durations[assignment] = time.perf_counter() - start
-            print(f"  {assignment} : exécuté en {durations[assignment]:.1f} s ({'rapide' if smoke else 'complet'})")
-    finally:
-        if previous is None:
-            os.environ.pop("LABKIT_FIGURES_DIR", None)
-        else:
-            os.environ["LABKIT_FIGURES_DIR"] = previous
+            durations[slug] = time.perf_counter() - start
+            print(f"  {slug} : exécuté en {durations[slug]:.1f} s ({'rapide' if smoke else 'complet'})", flush=True)
     return durations

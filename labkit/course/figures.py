@@ -1,13 +1,12 @@
 """Figures et tableaux de la page « Les données du cours », produits par le code.
 
-``python -m labkit.course figures`` les écrit dans ``course/figures/`` : la grille
+``python -m labkit.course figures`` les écrit dans ``docs/figures/`` : la grille
 d'exemples de PCB, la même carte vue par les deux caméras, et le tableau des cas
 d'étude avec leurs mesures et le verdict des diagnostics.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 
@@ -15,16 +14,11 @@ def build_dataset_figures(figures_dir: Path, *, progress: bool = True) -> list[P
     """Écrit les figures et le tableau dans ``figures_dir`` et renvoie leurs chemins."""
     import matplotlib
 
+    from ..plotting import figures_dir as writing_figures_to
+
     matplotlib.use("Agg")
-    previous = os.environ.get("LABKIT_FIGURES_DIR")
-    os.environ["LABKIT_FIGURES_DIR"] = str(figures_dir)
-    try:
+    with writing_figures_to(figures_dir):
         return _write_dataset_figures(progress)
-    finally:
-        if previous is None:
-            del os.environ["LABKIT_FIGURES_DIR"]
-        else:
-            os.environ["LABKIT_FIGURES_DIR"] = previous
 
 
 def _write_dataset_figures(progress: bool) -> list[Path]:
