@@ -9,6 +9,7 @@ le nettoyage n'efface jamais les notes.
 
 import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -198,3 +199,24 @@ def test_parallel_grading_gives_the_same_grades_as_serial(tmp_path):
         assert not run.failed and sorted(run.graded) == sorted(WRONG)
         tables.append(grading.summary_table(course, FIXTURE_SLUG).drop(columns=["anomalies"]))
     assert tables[0].equals(tables[1])
+
+
+def test_plain_nbgrader_works_on_the_same_gradebook(workflow):
+    """Les commandes nbgrader elles-mêmes (export, formgrader…) voient le carnet que labkit-course remplit."""
+    course, _ = workflow
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "export"], cwd=course, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = list(csv.DictReader((course / "grades.csv").open(encoding="utf-8")))
+    assert {r["student_id"] for r in rows} == {s[0] for s in STUDENTS}
+
+
+def test_the_repository_config_makes_the_repository_an_nbgrader_course(root, tmp_path):
+    shutil.copy2(root / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    shutil.copytree(root / "solutions" / "01_surapprentissage", tmp_path / "solutions" / "01_surapprentissage")
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])}
+    result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "01_surapprentissage", "--force"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (tmp_path / "grading" / "release" / "01_surapprentissage" / "01_surapprentissage.ipynb").is_file()
+    assert (tmp_path / "grading" / "gradebook.db").is_file()
