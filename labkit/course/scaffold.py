@@ -62,7 +62,7 @@ def skeleton(framework: str) -> nbformat.NotebookNode:
               nbgrader={"grade": False, "grade_id": "ex1_accuracy", "locked": False, "solution": True}),
         _cell("code", REBIND + "# Tests visibles de l'exercice 1\n"
                       'check_close(accuracy([0, 1, 1, 2], [0, 1, 2, 2]), 0.75, "trois bonnes réponses sur quatre")\n'
-                      "### BEGIN HIDDEN TESTS\nfrom labkit.hidden_checks import *  # noqa: F401,F403\n"
+                      "### BEGIN HIDDEN TESTS\nfrom labkit.hidden_checks import *  # noqa: F401,F403\n\n"
                       "_rng = np.random.default_rng(7)\n_true, _pred = _rng.integers(0, 5, N_EXAMPLES), _rng.integers(0, 5, N_EXAMPLES)\n"
                       'check_close(accuracy(_true, _pred), float((_true == _pred).mean()), "précision sur des données de la correction")\n'
                       'check(isinstance(accuracy([1], [1]), float), "type", "renvoyez un float.")\n### END HIDDEN TESTS',
