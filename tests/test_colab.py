@@ -93,7 +93,7 @@ def _run(colab, notebook):
 
 
 def test_the_publication_holds_no_answer(colab):
-    assert check_publication(colab["publication"]) == []
+    assert check_publication(colab["publication"], CATALOG.root) == []
     size = sum(p.stat().st_size for p in colab["publication"].rglob("*") if p.is_file())
     print(f"publication : {size / 1e6:.1f} Mo, construite en {colab['build_seconds']:.0f} s")
 

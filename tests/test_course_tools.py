@@ -75,7 +75,7 @@ def test_adding_a_notebook_touches_only_its_own_files_and_it_releases_runs_and_g
     for folder in ("solutions", "docs", "tests/mistakes"):
         shutil.copytree(root / folder, course / folder, ignore=shutil.ignore_patterns("__pycache__"))
     before = _snapshot(course)
-    slug = "09_temporaire"
+    slug = f"{max(int(nb.number) for nb in CATALOG.notebooks) + 1:02d}_temporaire"
     written = scaffold(course, slug, "Un notebook temporaire", module=4)
     after = _snapshot(course)
     changed = {path for path in after if before.get(path) != after[path]}
@@ -102,3 +102,19 @@ def test_adding_a_notebook_touches_only_its_own_files_and_it_releases_runs_and_g
     points = points_of(solution_path(course, slug))
     assert_solution_full_and_untouched_zero(scores, points)
     assert_only_these_lose_their_points(scores["wrong"], points, {answer_tests_cell(g) for g in mistakes.MISTAKES})
+
+
+def test_the_publication_check_finds_answers_wherever_they_hide(root, tmp_path):
+    secret = sorted(publish.secret_lines(root))[0]
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "page.html").write_text("<p>Rien à voir.</p>", encoding="utf-8")
+    assert publish.check_publication(tmp_path, root) == []
+    shutil.copy2(root / CATALOG.notebooks[0].solution, tmp_path / "notebooks" / "copie.ipynb")
+    (tmp_path / "fuite.html").write_text(f"<pre><span>{secret}</span></pre>", encoding="utf-8")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "paquet.whl", "w") as archive:
+        archive.writestr("labkit/fuite.py", secret)
+    problems = publish.check_publication(tmp_path, root)
+    assert any(p.startswith("notebooks/copie.ipynb") for p in problems)
+    assert any(p.startswith("fuite.html") for p in problems) and any(p.startswith("paquet.whl") for p in problems)

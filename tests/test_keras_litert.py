@@ -43,9 +43,10 @@ def torch_cnn(pcb):
 def test_keras_cnn_mirrors_the_pytorch_one():
     model = lkk.make_cnn(width=8, input_shape=(32, 32, 1))
     assert model.output_shape == (None, 6)
-    # Keras compte aussi la moyenne et la variance mobiles de chaque normalisation (2 × canaux).
-    batch_norm_stats = 2 * (8 + 16 + 16)
-    assert lkk.count_parameters(model) == lkt.count_parameters(lkt.make_cnn(width=8)) + batch_norm_stats
+    # Un seul sens de « paramètres » : les entraînables, le même nombre dans les deux cadres. Keras compte en plus,
+    # dans count_params, la moyenne et la variance mobiles de chaque normalisation (2 × canaux), qui n'en sont pas.
+    assert lkk.count_parameters(model) == lkt.count_parameters(lkt.make_cnn(width=8))
+    assert model.count_params() == lkk.count_parameters(model) + 2 * (8 + 16 + 16)
     with pytest.raises(LabkitError, match="input_shape"):
         lkk.make_cnn(input_shape=(64, 64))
     with pytest.raises(LabkitError, match="width"):

@@ -44,6 +44,10 @@ def cmd_execute(root: Path, args) -> None:
 
     figures = None if args.smoke else (root / "build" / "figures" if not args.refresh_figures else root / "docs" / "figures")
     durations = execute_solutions(root, root / "build" / "executed", smoke=args.smoke, figures_dir=figures, only=args.only)
+    if args.refresh_figures and not args.smoke:
+        from .execute import record_reference_run
+
+        record_reference_run(figures, durations)
     if args.record:
         from .catalog import record_durations
 

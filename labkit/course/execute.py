@@ -38,3 +38,40 @@ def execute_solutions(root: Path, output_dir: Path, *, smoke: bool, figures_dir:
             durations[slug] = time.perf_counter() - start
             print(f"  {slug} : exécuté en {durations[slug]:.1f} s ({'rapide' if smoke else 'complet'})", flush=True)
     return durations
+
+
+REFERENCE_FILE = "reference.md"
+
+
+def machine_description() -> str:
+    """Le processeur, le nombre de cœurs et la version de Python : ce qu'il faut pour juger une mesure."""
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cœurs, Python {platform.python_version()}"
+
+
+def record_reference_run(figures_dir: Path, durations: dict[str, float]) -> Path:
+    """Note, pour chaque notebook exécuté, la date et la machine de l'exécution qui a produit ses figures."""
+    import datetime
+
+    path = Path(figures_dir) / REFERENCE_FILE
+    rows = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines()[2:]:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) == 4:
+                rows[cells[0]] = cells[1:]
+    today = datetime.date.today().isoformat()
+    for slug, seconds in durations.items():
+        rows[slug] = [today, machine_description(), f"{seconds:.0f}"]
+    lines = ["| notebook | date | machine | durée (s) |", "|---|---|---|---|"]
+    lines += [f"| {slug} | {' | '.join(values)} |" for slug, values in sorted(rows.items())]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

@@ -49,6 +49,7 @@ def on_config(config):
     before = [entry for entry in (config.nav or []) if not isinstance(entry, dict) or "Modules" not in entry]
     head = [e for e in before if not (isinstance(e, dict) and "Après les modules" in e)]
     tail = next((e["Après les modules"] for e in before if isinstance(e, dict) and "Après les modules" in e), [])
+    tail = tail if isinstance(tail, list) else []
     config.nav = head + modules + tail
     if os.environ.get("LABKIT_SITE_SOLUTIONS"):
         config.nav.append({"Corrigés": [{f"Corrigé {nb.number}": f"corriges/{nb.slug}.ipynb"} for nb in _catalog.notebooks]})
@@ -92,7 +93,22 @@ def parcours_table(catalog: Catalog, *, module: int | None = None, prefix: str =
     return "\n".join(lines)
 
 
+def _reference_note(root: Path, slug: str) -> str:
+    """D'où viennent les figures d'une leçon : la date et la machine de l'exécution de référence."""
+    path = root / "docs" / "figures" / "reference.md"
+    for line in path.read_text(encoding="utf-8").splitlines()[2:] if path.is_file() else []:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[0] == slug:
+            return (f"\n\n---\n\n*Figures et tableaux de cette page : exécution complète du notebook le {cells[1]}, "
+                    f"sur {cells[2]} ({cells[3]} s). Vos propres chiffres, dans votre notebook, viennent de votre machine.*\n")
+    return ""
+
+
 def on_page_markdown(markdown, page, config, files):
+    markdown = _include_results(markdown, _root(config))
+    for nb in _catalog.notebooks:
+        if page.file.src_uri == nb.lesson:
+            markdown += _reference_note(_root(config), nb.slug)
     depth = page.file.src_uri.count("/")
     prefix = "../" * depth
     if PARCOURS_MARK in markdown:
@@ -118,3 +134,61 @@ def on_page_context(context, page, config, nav):
         context["colab_link"] = _catalog.publication.colab_link(src)
         context["notebook_file"] = f"{slug}.ipynb"
     return context
+
+
+GRADING_MARK = "<!-- catalogue : temps de correction -->"
+
+
+def _included_result(root: Path, name: str) -> str:
+    """Le contenu d'un résultat de banc d'essai, sans son titre, ou une phrase qui dit qu'il manque."""
+    path = root / "benchmarks" / "results" / name
+    if not path.is_file():
+        return f"*Pas encore mesuré sur cette version : lancez `benchmarks/{name.replace('.md', '.py')}`.*"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.startswith("# "))
+
+
+def _include_results(markdown, root):  # appelé par on_page_markdown
+    if GRADING_MARK in markdown:
+        markdown = markdown.replace(GRADING_MARK, _included_result(root, "grading.md"))
+    return markdown
+
+
+# --------------------------------------------------------------------------- typographie française
+
+_SKIPPED = ("code", "pre", "script", "style", "kbd", "svg", "math")
+_TAG = re.compile(r"(<[^>]+>)")
+_NBSP = "\u00a0"
+
+
+def french_typography(html: str) -> str:
+    """Espaces insécables avant « : ; ? ! % » et à l'intérieur des guillemets, hors du code ; virgule décimale
+    dans les cellules de tableau qui ne contiennent qu'un nombre (une seule convention par page)."""
+    out, skipping, in_cell = [], [], False
+    for piece in _TAG.split(html):
+        if piece.startswith("<"):
+            name = re.match(r"</?\s*([a-zA-Z0-9]+)", piece)
+            name = name.group(1).lower() if name else ""
+            if name in _SKIPPED and not piece.endswith("/>"):
+                if piece.startswith("</"):
+                    if skipping and skipping[-1] == name:
+                        skipping.pop()
+                else:
+                    skipping.append(name)
+            if name == "td":
+                in_cell = not piece.startswith("</")
+            out.append(piece)
+            continue
+        if skipping or not piece.strip():
+            out.append(piece)
+            continue
+        text = re.sub(r"[ \u00a0\u202f]+([:;?!%»])", _NBSP + r"\1", piece)
+        text = re.sub(r"«[ \u00a0\u202f]+", "«" + _NBSP, text)
+        if in_cell and re.fullmatch(r"\s*[-−]?\d+\.\d+\s*", text):
+            text = text.replace(".", ",")
+        out.append(text)
+    return "".join(out)
+
+
+def on_page_content(html, page, config, files):
+    return french_typography(html)

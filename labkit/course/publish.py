@@ -123,7 +123,7 @@ def build_publication(root: Path, destination: Path, *, solutions: bool = False,
     _zip_notebooks(destination)
     (destination / ".nojekyll").write_text("", encoding="utf-8")
     (destination / "README.md").write_text(_PUBLIC_README.format(version=package_version(root)), encoding="utf-8")
-    problems = check_publication(destination, allow_solutions=solutions)
+    problems = check_publication(destination, root, allow_solutions=solutions)
     if problems:
         raise CourseError("La version étudiante contient ce qu'elle ne doit pas :\n  " + "\n  ".join(problems))
     return destination
@@ -137,9 +137,59 @@ def _zip_notebooks(destination: Path) -> Path:
     return archive
 
 
-def check_publication(folder: Path, *, allow_solutions: bool = False) -> list[str]:
-    """Ce qui ne doit pas être publié : marqueurs de solution, tests cachés, notebooks sources, dépôt des enseignants."""
+def secret_lines(root: Path) -> set[str]:
+    """Les lignes qui n'ont rien à faire dans la version étudiante : le code des solutions et des tests cachés.
+
+    Seules les lignes assez longues pour être distinctives (30 caractères) et absentes des
+    notebooks étudiants sont gardées : une ligne d'import ou un nom de variable n'est pas un secret.
+    """
+    import re
+
+    import nbformat
+
+    from .catalog import load_catalog
+    from .paths import solution_path, student_path
+
+    secrets: set[str] = set()
+    public: set[str] = set()
+    for slug in load_catalog(root).slugs:
+        for cell in nbformat.read(student_path(root, slug), as_version=4).cells:
+            public.update(line.strip() for line in cell.source.splitlines())
+        for cell in nbformat.read(solution_path(root, slug), as_version=4).cells:
+            blocks = re.findall(r"### BEGIN (SOLUTION|HIDDEN TESTS)\n(.*?)### END \1", cell.source, flags=re.S)
+            for _, block in blocks:
+                secrets.update(line.strip() for line in block.splitlines())
+    # Une ligne de solution identique à une ligne de labkit (un idiome courant) n'est pas un secret.
+    library = {line.strip() for path in (Path(__file__).resolve().parents[1]).rglob("*.py")
+               for line in path.read_text(encoding="utf-8").splitlines()}
+    return {line for line in secrets - public - library if len(line) >= 30 and "labkit.hidden_checks" not in line}
+
+
+def _published_texts(path: Path):
+    """Le texte d'un fichier publié (balises HTML retirées), ou de chaque membre d'une archive."""
+    import html
+    import re
+
+    payloads = list(_archive_members(path)) if path.suffix in (".whl", ".zip", ".gz") else [path.read_bytes()]
+    for payload in payloads:
+        text = payload.decode("utf-8", errors="ignore")
+        if path.suffix == ".html":
+            text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        elif path.suffix == ".ipynb":
+            import json
+
+            text += "\n" + "\n".join("".join(cell.get("source", "")) for cell in json.loads(text).get("cells", []))
+        yield text
+
+
+def check_publication(folder: Path, root: Path | None = None, *, allow_solutions: bool = False) -> list[str]:
+    """Ce qui ne doit pas être publié : un notebook source ou qui porte un marqueur nbgrader, un fichier du dépôt
+    des enseignants, et nulle part (pages, notebooks, paquets) une ligne de solution ou de test caché (comparée
+    ligne à ligne : une ligne courte ou commune à la version étudiante n'est pas un secret, voir :func:`secret_lines`)."""
+    from .paths import repo_root
+
     folder = Path(folder)
+    secrets = secret_lines(Path(root) if root is not None else repo_root())
     problems = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         relative = path.relative_to(folder).as_posix()
@@ -148,26 +198,31 @@ def check_publication(folder: Path, *, allow_solutions: bool = False) -> list[st
         if relative.startswith("solutions/") or relative.endswith("course.toml") or "mistakes" in relative:
             problems.append(f"{relative} : un fichier du dépôt des enseignants")
             continue
-        payloads = [path.read_bytes()]
-        if path.suffix in (".whl", ".zip", ".gz"):
-            payloads = list(_archive_members(path))
-        for payload in payloads:
-            text = payload.decode("utf-8", errors="ignore")
-            found = [mark for mark in FORBIDDEN_MARKS if mark in text]
-            if found:
-                problems.append(f"{relative} : contient {found}")
+        for text in _published_texts(path):
+            if path.suffix == ".ipynb" or relative.startswith("notebooks/"):
+                found = [mark for mark in FORBIDDEN_MARKS if mark in text]
+                if found:
+                    problems.append(f"{relative} : contient {found}")
+                    break
+            leaked = sorted(secrets & {line.strip() for line in text.splitlines()})
+            if leaked:
+                problems.append(f"{relative} : contient du code de solution ou de test caché ({leaked[0][:60]!r}…)")
                 break
     return problems
 
 
 def _archive_members(path: Path):
-    if path.suffix == ".gz":
+    if path.name.endswith(".tar.gz"):
         import tarfile
 
         with tarfile.open(path) as tar:
             for member in tar.getmembers():
                 if member.isfile():
                     yield tar.extractfile(member).read()
+    elif path.suffix == ".gz":
+        import gzip
+
+        yield gzip.decompress(path.read_bytes())
     else:
         with zipfile.ZipFile(path) as zipped:
             for name in zipped.namelist():

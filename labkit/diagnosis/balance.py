@@ -25,9 +25,9 @@ def class_balance_report(
     Signalé quand la classe majoritaire est plus de ``max_ratio`` fois plus
     fréquente que la minoritaire, ou quand le rappel d'une classe est inférieur de
     plus de ``max_recall_gap`` à la précision globale (accuracy) : le modèle
-    sacrifie une classe et l'accuracy le cache.
+    sacrifie une classe et la précision le cache.
 
-    ``values`` contient ``imbalance_ratio``, ``majority_baseline`` (l'accuracy d'un
+    ``values`` contient ``imbalance_ratio``, ``majority_baseline`` (la précision d'un
     modèle qui répond toujours la classe majoritaire) et, avec ``y_pred``,
     ``accuracy``, ``balanced_accuracy``, ``macro_f1``, ``mcc``, ``min_recall``.
 
@@ -61,7 +61,7 @@ def class_balance_report(
     evidence = [
         f"classe la plus rare : {minority} ({present.min()} exemples, {present.min() / counts.sum():.1%}) ; "
         f"rapport majoritaire / minoritaire : {ratio:.3g}",
-        f"un modèle qui répond toujours la classe majoritaire obtient déjà {baseline:.1%} d'accuracy",
+        f"un modèle qui répond toujours la classe majoritaire obtient déjà {baseline:.1%} de précision",
     ]
     flagged = ratio > max_ratio
     if y_pred is not None:
@@ -83,14 +83,14 @@ def class_balance_report(
             worst_class=worst,
         )
         evidence.append(
-            f"accuracy {accuracy:.1%}, mais rappel de « {worst} » {min_recall:.1%} ; accuracy équilibrée "
+            f"précision {accuracy:.1%}, mais rappel de « {worst} » {min_recall:.1%} ; précision équilibrée "
             f"{values['balanced_accuracy']:.1%}, F1 macro {values['macro_f1']:.3f}, MCC {values['mcc']:.3f}"
         )
         flagged = flagged or accuracy - min_recall > max_recall_gap
     if flagged:
-        verdict = "classes déséquilibrées : l'accuracy trompe" if y_pred is not None else "classes déséquilibrées"
+        verdict = "classes déséquilibrées : la précision trompe" if y_pred is not None else "classes déséquilibrées"
         advice = (
-            "juger le modèle au rappel de chaque classe, à l'accuracy équilibrée ou au F1 macro ; découper en "
+            "juger le modèle au rappel de chaque classe, à la précision équilibrée ou au F1 macro ; découper en "
             "stratifiant ; pondérer la perte (poids de classes) ou rééchantillonner l'entraînement seulement."
         )
     else:
