@@ -11,6 +11,7 @@ les deux processus de test.
 """
 
 import importlib.util
+import re
 
 import nbformat
 import pytest
@@ -85,6 +86,11 @@ def test_the_solution_runs_without_error_or_anomaly(graded):
               for o in c.outputs if o.output_type == "error"]
     assert not errors, errors[:3]
     assert grading.anomalies(course, slug, "solution") == []
+    # Ce que voit l'étudiant : ni journal de démarrage de TensorFlow, ni avertissement de bibliothèque.
+    noise = {line.strip()[:160] for c in nb.cells if c.cell_type == "code" for o in c.outputs
+             if o.output_type == "stream" and o.get("name") == "stderr" for line in o.text.splitlines()
+             if re.search(r"Warning|WARNING|oneDNN|absl|cuda_|TF-TRT", line)}
+    assert not noise, sorted(noise)[:5]
 
 
 def test_feedback_hides_the_hidden_tests(graded):
