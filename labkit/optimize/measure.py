@@ -328,19 +328,31 @@ class Comparison:
         return self.to_markdown()
 
     def plot(self, x: str = "latence b1 (ms)", y: str = "précision"):
-        """Compromis précision / latence (ou taille) : un point par variante."""
+        """Compromis précision / latence (ou taille) : un point numéroté par variante, la légende à droite.
+
+        Des étiquettes posées à côté des points se chevauchent dès que deux variantes se
+        ressemblent (fp32 PyTorch et ONNX Runtime) : chaque point porte un numéro, la légende
+        donne le nom complet.
+        """
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter
 
         if x not in self.table.columns or y not in self.table.columns:
             raise LabkitError(f"`x` et `y` doivent être des colonnes du tableau : {list(self.table.columns)}.")
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for name, row in self.table.iterrows():
-            ax.scatter(row[x], row[y])
-            ax.annotate(str(name), (row[x], row[y]), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        fig, ax = plt.subplots(figsize=(8.5, 4))
+        markers = "osD^v<>Pp*hX"
+        for number, (name, row) in enumerate(self.table.iterrows(), start=1):
+            ax.scatter(row[x], row[y], marker=markers[(number - 1) % len(markers)], s=55, label=f"{number}. {name}", zorder=3)
+            ax.annotate(str(number), (row[x], row[y]), textcoords="offset points", xytext=(5, 5 if number % 2 else -12), fontsize=8)
         ax.set_xlabel(x)
         ax.set_ylabel(y)
         ax.set_xscale("log")
+        plain = FuncFormatter(lambda value, _: f"{value:g}".replace(".", ","))
+        ax.xaxis.set_major_formatter(plain)
+        ax.xaxis.set_minor_formatter(plain)
+        ax.tick_params(axis="x", which="minor", labelsize=7)
         ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
         fig.tight_layout()
         return fig
 
