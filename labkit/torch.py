@@ -13,6 +13,7 @@ quand il y en a un) ; sans ``seed``, ils ne refixent aucune graine.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import DataError, LabkitError, ModelError, TrainingError
+from .errors import ConfigError, DataError, LabkitError, ModelError, TrainingError
+from .models import register
 from .runtime import resolve_device
 from .validation import validate_bool, validate_float, validate_int
 
@@ -43,7 +45,11 @@ __all__ = [
     "calibrate_loader",
     # notebook 08
     "count_macs",
+    # notebooks 06 et 07
+    "fit_cached",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 # =========================================================================== notebook 01 · surapprentissage
@@ -58,7 +64,7 @@ def device(name=None) -> torch.device:
     chosen = resolve_device(name)
     if chosen == "gpu":
         if not torch.cuda.is_available():
-            raise LabkitError("`device='gpu'` : PyTorch ne voit aucun GPU ici ; utilisez device='cpu'.")
+            raise ConfigError("`device='gpu'` : PyTorch ne voit aucun GPU ici ; utilisez device='cpu'.")
         return torch.device("cuda")
     return torch.device("cpu")
 
@@ -101,6 +107,7 @@ def _check_arrays(x, y, name_x: str, name_y: str):
     return x, y.long()
 
 
+@register("mlp")
 def make_mlp(*, in_features: int = 64, hidden: int = 512, depth: int = 2, dropout: float = 0.0, n_classes: int = 10) -> nn.Sequential:
     """Un perceptron multicouche : ``depth`` couches cachées de ``hidden`` neurones (notebook 01).
 
@@ -284,7 +291,7 @@ def _move(model: nn.Module, name) -> None:
     try:
         model.to(device(name))
     except (RuntimeError, AssertionError) as error:
-        raise LabkitError(f"`device={name!r}` n'est pas utilisable ici : {error}") from None
+        raise ConfigError(f"`device={name!r}` n'est pas utilisable ici : {error}") from None
 
 
 def fit(
@@ -367,18 +374,23 @@ def fit(
             history.best_epoch = history.epochs - 1
         if stop:
             history.stopped_early = True
+            logger.info("%s : arrêt anticipé après l'époque %d (%d époques sans amélioration).", description,
+                        history.epochs - 1, patience)
             break
     bar.close()
     if stopper.best_state is not None:
         model.load_state_dict(stopper.best_state)
+        logger.info("%s : poids de la meilleure époque (%s) restaurés.", description, history.best_epoch)
     model.eval()
     history.seconds = time.perf_counter() - start
+    logger.debug("%s : %d époque(s) en %.1f s.", description, history.epochs, history.seconds)
     return history
 
 
 # =========================================================================== notebook 02 · problèmes de données
 
 
+@register("cnn")
 def make_cnn(
     *,
     width: int = 16,
@@ -597,7 +609,7 @@ def train_steps(
     try:
         steps_per_epoch = len(loader)
     except TypeError:
-        raise LabkitError(f"`loader` doit être un DataLoader (ou un itérable de longueur connue), reçu {type(loader).__name__}.") from None
+        raise DataError(f"`loader` doit être un DataLoader (ou un itérable de longueur connue), reçu {type(loader).__name__}.") from None
     total = steps_per_epoch * epochs if max_steps is None else min(max_steps, steps_per_epoch * epochs)
     step = _Step(model, optimizer, scheduler, clip, autocast_dtype)
     rows = []
@@ -656,9 +668,9 @@ def calibrate_loader(
     try:
         size = len(dataset)
     except TypeError:
-        raise LabkitError(f"`dataset` doit avoir une longueur (torch.utils.data.Dataset), reçu {type(dataset).__name__}.") from None
+        raise DataError(f"`dataset` doit avoir une longueur (torch.utils.data.Dataset), reçu {type(dataset).__name__}.") from None
     if size < batch_size * (n_batches + 1):
-        raise LabkitError(
+        raise DataError(
             f"`dataset` trop petit : {size} exemples pour {n_batches + 1} lots de {batch_size} ; réduisez `n_batches` ou `batch_size`."
         )
     cores = os.cpu_count() or 1
@@ -737,7 +749,7 @@ def count_macs(model: nn.Module, input_shape) -> int:
         with torch.no_grad():
             model(torch.zeros((1, *shape), device=device))
     except RuntimeError as error:  # forme incompatible : le message de PyTorch est en anglais
-        raise LabkitError(
+        raise ModelError(
             f"Le modèle refuse une image de forme {shape} (`input_shape`, sans le lot) : {str(error).splitlines()[0]}"
         ) from None
     finally:
@@ -745,3 +757,60 @@ def count_macs(model: nn.Module, input_shape) -> int:
             handle.remove()
         model.train(was_training)
     return int(total)
+
+
+# =========================================================================== réutiliser un entraînement (notebooks 06 et 07)
+
+
+def _digest(*parts) -> str:
+    import hashlib
+
+    sha = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, torch.Tensor):
+            part = part.detach().cpu().numpy()
+        if isinstance(part, np.ndarray):
+            sha.update(str(part.dtype).encode() + str(part.shape).encode())
+            part = np.ascontiguousarray(part).tobytes()
+        sha.update(part if isinstance(part, bytes) else repr(part).encode())
+    return sha.hexdigest()[:24]
+
+
+def fit_cached(model: nn.Module, x_train, y_train, x_val, y_val, *, cache_dir=None, **fit_options) -> History:
+    """:func:`fit`, mais un entraînement déjà fait est relu au lieu d'être refait (notebooks 06 et 07).
+
+    La clé couvre tout ce qui détermine le résultat : l'architecture et les poids de départ du
+    modèle, les données, les options de :func:`fit`, l'état du générateur aléatoire de PyTorch et
+    la version de PyTorch. Relu, le modèle a les mêmes poids, l'historique est le même et l'état
+    du générateur aléatoire est celui qu'aurait laissé l'entraînement : la suite du notebook ne
+    voit pas la différence. Le professeur des notebooks 06 et 07, identique, n'est ainsi entraîné
+    qu'une fois par machine. Dossier : ``cache_dir``, ``LABKIT_CACHE_DIR`` ou ``~/.cache/labkit``.
+    """
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    _check_model(model)
+    folder = Path(cache_dir or os.environ.get("LABKIT_CACHE_DIR") or Path.home() / ".cache" / "labkit") / "entrainements"
+    options = {k: (v.__name__ if callable(v) else v) for k, v in sorted(fit_options.items()) if k not in ("progress", "description")}
+    key = _digest(repr(model), *model.state_dict().values(), x_train, y_train, x_val, y_val, options, torch.get_rng_state(),
+                  torch.__version__)
+    path = folder / f"{key}.pt"
+    if path.is_file():
+        saved = torch.load(path, weights_only=False)
+        model.load_state_dict(saved["state"])
+        model.to(device(fit_options.get("device"))).eval()
+        torch.set_rng_state(saved["rng"])
+        history = History(**json.loads(saved["history"]))
+        logger.info("entraînement relu dans le cache : %s", path)
+        return history
+    history = fit(model, x_train, y_train, x_val, y_val, **fit_options)
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {"state": {k: v.detach().cpu() for k, v in model.state_dict().items()}, "rng": torch.get_rng_state(),
+               "history": json.dumps({"history": history.history, "best_epoch": history.best_epoch,
+                                      "stopped_early": history.stopped_early, "seconds": history.seconds})}
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False) as handle:
+        torch.save(payload, handle)
+    os.replace(handle.name, path)  # atomique : deux processus peuvent écrire la même entrée
+    return history

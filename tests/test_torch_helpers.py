@@ -123,3 +123,21 @@ def test_count_macs_keeps_the_training_mode_and_rejects_bad_shapes():
             lkt.count_macs(model, bad)
     with pytest.raises(LabkitError, match="refuse une image de forme"):
         lkt.count_macs(model, (3, 64, 64))  # trois canaux pour un modèle qui en attend un
+
+
+def test_fit_cached_gives_the_same_model_history_and_random_state(case, tmp_path):
+    results = []
+    for _ in range(2):
+        labkit.init(seed=0, framework="torch", threads=1, verbose=False)
+        model = lkt.make_mlp(hidden=16)
+        history = lkt.fit_cached(model, case.x_train, case.y_train, case.x_val, case.y_val, epochs=3, progress=False,
+                                 cache_dir=tmp_path)
+        results.append((model.state_dict(), history.history, torch.rand(3)))
+    assert len(list((tmp_path / "entrainements").glob("*.pt"))) == 1
+    (first_state, first_history, first_draw), (second_state, second_history, second_draw) = results
+    assert all(torch.equal(first_state[k], second_state[k]) for k in first_state)
+    assert first_history == second_history and torch.equal(first_draw, second_draw)
+    labkit.init(seed=1, framework="torch", threads=1, verbose=False)  # autre graine : autre entraînement
+    lkt.fit_cached(lkt.make_mlp(hidden=16), case.x_train, case.y_train, case.x_val, case.y_val, epochs=3, progress=False,
+                   cache_dir=tmp_path)
+    assert len(list((tmp_path / "entrainements").glob("*.pt"))) == 2

@@ -224,13 +224,17 @@ def autograde(course_root: Path, slug: str, *, students: list[str] | None = None
             run.skipped.append(student)
         else:
             todo.append(student)
-    env = {"LABKIT_SMOKE": "1" if smoke else "0", "TF_CPP_MIN_LOG_LEVEL": "3"}
     lock = threading.Lock()
 
     def grade_one(student: str) -> None:
+        import tempfile
+
         extra = [f"--ResilientExecute.timeout={int(timeout)}"] if timeout else []
-        result = nbgrader(course_root, "autograde", slug, "--student", student, "--force", "--create", *extra, env=env,
-                          memory_gb=memory_gb, check=False)
+        # Un cache d'entraînements propre à chaque copie : une copie ne peut rien y laisser pour une autre.
+        with tempfile.TemporaryDirectory(prefix="labkit-cache-") as cache:
+            env = {"LABKIT_SMOKE": "1" if smoke else "0", "TF_CPP_MIN_LOG_LEVEL": "3", "LABKIT_CACHE_DIR": cache}
+            result = nbgrader(course_root, "autograde", slug, "--student", student, "--force", "--create", *extra, env=env,
+                              memory_gb=memory_gb, check=False)
         with lock:
             if result.returncode == 0 and is_graded(course_root, slug, student):
                 run.graded.append(student)
