@@ -13,8 +13,6 @@ la correction par défaut des tests) est corrigée en série, puis avec ``--jobs
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -40,18 +38,9 @@ def _grade(root: Path, slug: str, students: int, *, smoke: bool, jobs: int) -> f
         return elapsed
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{cpu}, {os.cpu_count()} cœurs, Python {platform.python_version()}"
-
-
 def main(argv=None) -> int:
     from labkit.course.catalog import load_catalog
+    from labkit.course.execute import machine_description
 
     parser = argparse.ArgumentParser(description="Temps de correction par copie et pour une classe.")
     parser.add_argument("--smoke", action="store_true", help="version réduite : mode rapide seulement, petite classe")
@@ -71,7 +60,7 @@ def main(argv=None) -> int:
     lines = [
         "# Temps de correction",
         "",
-        f"Machine : {_machine()}. Correction nbgrader avec les protections du cours (lecture des réponses, "
+        f"Machine : {machine_description()}. Correction nbgrader avec les protections du cours (lecture des réponses, "
         "reconstruction, jetons), une copie = la solution. Commande : `.venv/bin/python benchmarks/grading.py"
         + (" --smoke" if args.smoke else "") + "`.",
         "",
