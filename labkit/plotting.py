@@ -1,7 +1,9 @@
 """Figures du cours : courbes d'apprentissage et comparaisons (notebook 01).
 
 ``save_figure`` enregistre aussi la figure pour le site quand la variable
-d'environnement ``LABKIT_FIGURES_DIR`` est définie (tâche de construction du cours).
+d'environnement ``LABKIT_FIGURES_DIR`` est définie (tâche de construction du cours) ;
+``save_table`` fait de même pour un tableau et ``save_file`` pour un fichier déjà écrit
+(un rapport HTML ou PDF, notebook 11).
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ def _site_output_path(name: str, suffix: str) -> Path | None:
     """``$LABKIT_FIGURES_DIR/<name><suffix>`` (dossier créé), ou ``None`` sans la variable."""
     if not re.fullmatch(r"[A-Za-z0-9_-]+", str(name)):
         raise LabkitError(f"`name` ne doit contenir que des lettres, chiffres, « _ » ou « - », reçu {name!r}.")
+    if not re.fullmatch(r"\.[A-Za-z0-9]+", str(suffix)):
+        raise LabkitError(f"`suffix` doit être une extension comme « .html » ou « .pdf », reçu {suffix!r}.")
     folder = os.environ.get("LABKIT_FIGURES_DIR")
     if not folder:
         return None
@@ -118,4 +122,39 @@ def save_table(table, name: str, *, floatfmt: str = ".3f") -> Path | None:
     if path is None:
         return None
     path.write_text(markdown_table(table, floatfmt) + "\n", encoding="utf-8")
+    return path
+
+
+def save_file(source, name: str, suffix: str | None = None) -> Path | None:
+    """Copie un fichier (chemin, ou son contenu en octets) sous ``$LABKIT_FIGURES_DIR/<name><suffix>``.
+
+    Pour ce que le notebook produit déjà sous forme de fichier (un rapport HTML ou PDF) et
+    que la page de la leçon montre ou propose en lien. ``suffix`` vaut par défaut
+    l'extension de ``source`` (obligatoire pour des octets). Comme :func:`save_figure`,
+    ne fait rien sans la variable d'environnement et renvoie ``None``.
+
+    >>> import tempfile
+    >>> with figures_dir(Path(tempfile.mkdtemp())):
+    ...     save_file(b"<p>rapport</p>", "11_exemple", ".html").name
+    '11_exemple.html'
+    >>> with figures_dir(None):
+    ...     save_file(b"<p>rapport</p>", "11_exemple", ".html") is None
+    True
+    """
+    if isinstance(source, (bytes, bytearray)):
+        if suffix is None:
+            raise LabkitError("`suffix` manque : pour des octets, dites l'extension du fichier (« .html », « .pdf »).")
+        payload = bytes(source)
+    elif isinstance(source, (str, Path)):
+        source = Path(source)
+        if not source.is_file():
+            raise LabkitError(f"`source` : fichier introuvable : {source}")
+        suffix = source.suffix if suffix is None else suffix
+        payload = None
+    else:
+        raise LabkitError(f"`source` doit être un chemin de fichier ou des octets, reçu {type(source).__name__}.")
+    path = _site_output_path(name, suffix)
+    if path is None:
+        return None
+    path.write_bytes(source.read_bytes() if payload is None else payload)
     return path

@@ -18,13 +18,15 @@ Chaque notebook commence par ``ctx = labkit.init(...)``. Trois règles, écrites
   par ``ctx.pick(full=..., smoke=...)``.
 
 Variables d'environnement lues par labkit : ``LABKIT_SMOKE`` (mode rapide),
-``LABKIT_THREADS`` (fils par défaut, 1), ``LABKIT_FIGURES_DIR`` (où ``save_figure`` et
-``save_table`` écrivent les figures du site).
+``LABKIT_THREADS`` (fils par défaut, 1), ``LABKIT_CACHE_DIR`` (entraînements gardés par
+``fit_cached``), ``LABKIT_FIGURES_DIR`` (où ``save_figure`` et ``save_table`` écrivent les
+figures du site).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import random
 import sys
@@ -39,6 +41,8 @@ _TRUE_WORDS = {"1", "true", "vrai", "oui", "yes", "on"}
 _FALSE_WORDS = {"", "0", "false", "faux", "non", "no", "off"}
 FRAMEWORKS = ("torch", "keras", None)
 DEVICES = ("cpu", "gpu")
+
+logger = logging.getLogger(__name__)
 
 _current: RunContext | None = None
 
@@ -164,8 +168,8 @@ def _set_threads(framework: str | None, threads: int) -> None:
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
             tf.config.threading.set_inter_op_parallelism_threads(threads)
-        except RuntimeError:
-            pass  # TensorFlow déjà initialisé : il refuse de changer après coup
+        except RuntimeError:  # TensorFlow déjà initialisé : il refuse de changer après coup
+            logger.info("TensorFlow est déjà initialisé : son nombre de fils reste celui du premier réglage.")
 
 
 def init(

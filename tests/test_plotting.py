@@ -37,3 +37,25 @@ def test_bad_names_and_inputs_are_refused(monkeypatch, tmp_path):
         save_table([1, 2], "t")
     with pytest.raises(LabkitError, match="histories"):
         plot_histories({})
+
+
+def test_a_file_is_copied_for_the_site_only_when_asked(monkeypatch, tmp_path):
+    from labkit.plotting import save_file
+
+    report = tmp_path / "rapport.html"
+    report.write_text("<p>rapport</p>", encoding="utf-8")
+    monkeypatch.delenv("LABKIT_FIGURES_DIR", raising=False)
+    assert save_file(report, "11_rapport") is None
+    site = tmp_path / "site"
+    monkeypatch.setenv("LABKIT_FIGURES_DIR", str(site))
+    assert save_file(report, "11_rapport").read_text(encoding="utf-8") == "<p>rapport</p>"
+    assert save_file(b"%PDF-1.7", "11_rapport", ".pdf").read_bytes() == b"%PDF-1.7"
+    assert sorted(p.name for p in site.iterdir()) == ["11_rapport.html", "11_rapport.pdf"]
+    with pytest.raises(LabkitError, match="suffix"):
+        save_file(b"x", "11_rapport")
+    with pytest.raises(LabkitError, match="suffix"):
+        save_file(b"x", "11_rapport", "html/../x")
+    with pytest.raises(LabkitError, match="introuvable"):
+        save_file(tmp_path / "absent.pdf", "11_rapport")
+    with pytest.raises(LabkitError, match="name"):
+        save_file(report, "../évasion")

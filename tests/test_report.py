@@ -312,6 +312,21 @@ def test_from_benchmark_file_reads_machine_engine_threads_and_spread(tmp_path):
         Measurement.from_benchmark_file(path, "int4", "taille (ko)", data=TEST)
 
 
+def test_the_course_benchmark_ships_with_labkit_and_is_the_committed_one(root):
+    """Le notebook 11 lit le banc d'essai du cours là où il tourne (Colab compris) : la copie livrée avec labkit."""
+    from labkit.report import course_benchmark
+
+    path = course_benchmark("optimization")
+    assert path.read_bytes() == (root / "benchmarks" / "results" / "optimization.md").read_bytes(), (
+        "labkit/report/bancs/optimization.md diffère de benchmarks/results/optimization.md : recopiez le résultat du banc d'essai."
+    )
+    latency = Measurement.from_benchmark_file(path, "int8 (ONNX Runtime)", "latence b1 (ms)", data=TEST)
+    assert latency.source.reference == "labkit/report/bancs/optimization.md" and "date du fichier" in latency.source.detail
+    assert latency.machine.processor == "AMD EPYC" and latency.threads == 1 and latency.spread.runs == 40
+    with pytest.raises(LabkitError, match="bancs disponibles"):
+        course_benchmark("absent")
+
+
 def test_problems_come_from_real_diagnosis_reports():
     history = {
         "loss": [1.0, 0.5, 0.2, 0.05],

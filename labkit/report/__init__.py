@@ -3,6 +3,7 @@
 - :mod:`labkit.report.model` : mesures avec leur provenance (:class:`Measurement`),
   comparaisons avant/après calculées (:class:`Comparison`), rapport d'amélioration
   (:class:`ImprovementReport`) et fiche d'optimisation (:class:`OptimizationSheet`) ;
+- :func:`course_benchmark` : les résultats des bancs d'essai du cours, livrés avec le paquet ;
 - :mod:`labkit.report.render` : rendu Markdown, HTML autonome et PDF (Typst), à partir
   de gabarits Jinja2 en français que l'enseignant peut remplacer.
 
@@ -21,6 +22,7 @@ from .model import (
     Source,
     Spread,
     Technique,
+    course_benchmark,
     format_number,
     format_value,
     log_provenance,
@@ -41,6 +43,7 @@ __all__ = [
     "Spread",
     "Technique",
     "build_context",
+    "course_benchmark",
     "format_number",
     "format_value",
     "log_provenance",

@@ -53,6 +53,7 @@ __all__ = [
     "Source",
     "Spread",
     "Technique",
+    "course_benchmark",
     "format_number",
     "format_value",
     "log_provenance",
@@ -650,8 +651,10 @@ class Measurement:
             name = cells[header.index("moteur")]
             version = next((v for k, v in versions.items() if name.lower().startswith(k.lower())), None)
             engine = f"{name} {version}" if version else name
+        detail = f"ligne « {row} », colonne « {column} »"
         if measured_at is None:
             measured_at = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).astimezone()
+            detail += ", date du fichier (le banc ne note pas la sienne)"
 
         def lookup(col):
             if col not in header:
@@ -669,7 +672,7 @@ class Measurement:
             machine=machine,
             measured_at=measured_at,
             runs=int(runs.group(1)) if runs else None,
-            source=Source("benchmark", str(path), f"ligne « {row} », colonne « {column} »"),
+            source=Source("benchmark", _display_path(path), detail),
         )
 
     @classmethod
@@ -932,6 +935,35 @@ def _parse_cell(text: str, column: str, row: str, path: Path) -> float:
     if not math.isfinite(value):
         raise LabkitError(f"{path.name} : la case « {row} » / « {column} » vaut {text!r}, pas une mesure finie.")
     return value
+
+
+#: Les résultats des bancs d'essai du cours, livrés avec labkit (copies de ``benchmarks/results/*.md``).
+BENCHMARKS_DIR = Path(__file__).resolve().with_name("bancs")
+
+
+def course_benchmark(name: str = "optimization") -> Path:
+    """Le fichier de résultats d'un banc d'essai du cours, livré avec labkit (copie de ``benchmarks/results/<name>.md``).
+
+    Il a été mesuré sur la machine qu'il note (ligne « Machine : … »), pas sur la vôtre :
+    ses chiffres se lisent avec :meth:`Measurement.from_benchmark_file` et ne se comparent
+    qu'entre eux.
+
+    >>> course_benchmark().name
+    'optimization.md'
+    """
+    available = sorted(p.stem for p in BENCHMARKS_DIR.glob("*.md"))
+    if name not in available:
+        raise LabkitError(f"`name` : pas de banc d'essai « {name} » livré avec labkit ; bancs disponibles : {available}.")
+    return BENCHMARKS_DIR / f"{name}.md"
+
+
+def _display_path(path: Path) -> str:
+    """Le chemin d'un fichier de résultats tel que le rapport le cite : relatif au paquet s'il est livré avec labkit."""
+    package = Path(__file__).resolve().parents[1]
+    try:
+        return str(Path(package.name) / path.resolve().relative_to(package))
+    except ValueError:
+        return str(path)
 
 
 def log_provenance(data: DataRef | None = None, machine: Machine | None = None) -> dict:
