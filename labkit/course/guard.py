@@ -496,7 +496,8 @@ class ResilientExecute(Execute):
 
     max_restarts = Integer(3, help="Nombre maximal de réexécutions après la perte du noyau.").tag(config=True)
     unblock_seconds = Integer(15, help="Attente d'un noyau interrompu avant de le déclarer bloqué.").tag(config=True)
-    extra_arguments = List([]).tag(config=True)
+    # Historique en mémoire : des noyaux corrigés en parallèle ne se disputent pas le même fichier SQLite.
+    extra_arguments = List(["--HistoryManager.hist_file=:memory:"]).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         original = copy.deepcopy(nb)
