@@ -26,6 +26,7 @@ if keras.backend.backend() == "tensorflow":
     tf.get_logger().setLevel("ERROR")
 
 from .errors import LabkitError, TrainingError  # noqa: E402
+from .models import register  # noqa: E402
 from .validation import validate_array, validate_bool, validate_float, validate_int, validate_labels  # noqa: E402
 
 __all__ = ["make_cnn", "fit", "fit_tracked", "evaluate", "distill", "from_torch", "count_parameters", "ProgressBar"]
@@ -41,6 +42,7 @@ def count_parameters(model) -> int:
     return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
 
 
+@register("cnn", framework="keras")
 def make_cnn(
     *,
     width: int = 16,
@@ -110,7 +112,7 @@ class ProgressBar(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         from tqdm.auto import tqdm
 
-        self.bar = tqdm(total=self.epochs, desc=self.description, leave=False)
+        self.bar = tqdm(total=self.epochs, desc=self.description)  # la dernière ligne reste : on voit où l'entraînement a fini
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
