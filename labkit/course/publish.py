@@ -76,7 +76,9 @@ def _mkdocs(root: Path, site_dir: Path, env: dict) -> None:
     result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site_dir)],
                             cwd=root, env=full_env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise CourseError(f"mkdocs build --strict a échoué :\n{result.stderr[-4000:]}")
+        # Les avertissements qui ont arrêté la construction, pas les centaines de lignes INFO qui les suivent.
+        problems = [line for line in result.stderr.splitlines() if not line.startswith("INFO")]
+        raise CourseError("mkdocs build --strict a échoué :\n" + "\n".join(problems)[-4000:])
 
 
 def _solutions_for_site(root: Path, folder: Path) -> Path:
