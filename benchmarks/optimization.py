@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/optimization.py            # configuration complète (< 15 min, 2 cœurs)
     .venv/bin/python benchmarks/optimization.py --smoke    # mode rapide (tests)
+    .venv/bin/python benchmarks/optimization.py --config reglages.yaml   # d'autres réglages (YAML validé)
 
 Un professeur (``make_cnn``) est entraîné, puis chaque technique est appliquée et
 mesurée avec le protocole de :mod:`labkit.optimize.measure` : un fil, échauffement,
@@ -11,6 +12,10 @@ LiteRT). Le chemin LiteRT part du **même professeur**, copié en Keras 3
 (:func:`labkit.keras.from_torch`, vérifié à 1e-4 près) puis converti par Keras. Écrit
 ``benchmarks/results/optimization.md`` et ``optimization.png`` (``--smoke`` :
 ``optimization_smoke.*``, non versionnés), avec la machine et le verdict de chaque objectif.
+
+Les réglages sont un schéma validé (:class:`OptimizationConfig`, :mod:`labkit.config`) :
+``FULL`` et ``SMOKE`` en sont deux instances, et un fichier YAML passé par ``--config``
+(les champs absents prennent la valeur de ``FULL``) est vérifié avant la première mesure.
 """
 
 from __future__ import annotations
@@ -21,27 +26,37 @@ import tempfile
 import time
 from pathlib import Path
 
+from pydantic import Field
+
+from labkit.config import Schema, load_config
+from labkit.errors import ConfigError
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
-FULL = dict(
-    n_train=3000,
-    n_val=1000,
-    n_transfer=6000,
-    difficulty=0.5,
-    teacher_width=48,
-    teacher_epochs=10,
-    student_width=8,
-    student_epochs=24,
-    finetune_epochs=4,
-    n_qat=1500,
-    qat_epochs=1,
-    low_bits=3,
-    low_bits_epochs=1,
-    runs=40,
-    sparsity=0.8,
-    keep_ratio=0.5,
-)
-SMOKE = dict(
+
+class OptimizationConfig(Schema):
+    """Les réglages du banc : tailles des jeux, largeurs et époques des modèles, taux d'élagage, répétitions."""
+
+    n_train: int = Field(3000, ge=100)
+    n_val: int = Field(1000, ge=100)
+    n_transfer: int = Field(6000, ge=100)
+    difficulty: float = Field(0.5, ge=0, le=1)
+    teacher_width: int = Field(48, ge=2)
+    teacher_epochs: int = Field(10, ge=1)
+    student_width: int = Field(8, ge=1)
+    student_epochs: int = Field(24, ge=1)
+    finetune_epochs: int = Field(4, ge=1)
+    n_qat: int = Field(1500, ge=100)
+    qat_epochs: int = Field(1, ge=1)
+    low_bits: int = Field(3, ge=2, le=7)
+    low_bits_epochs: int = Field(1, ge=1)
+    runs: int = Field(40, ge=3)
+    sparsity: float = Field(0.8, gt=0, lt=1)
+    keep_ratio: float = Field(0.5, gt=0, le=1)
+
+
+FULL = OptimizationConfig()
+SMOKE = OptimizationConfig(
     n_train=1000,
     n_val=300,
     n_transfer=1000,
@@ -52,12 +67,7 @@ SMOKE = dict(
     student_epochs=2,
     finetune_epochs=1,
     n_qat=1000,
-    qat_epochs=1,
-    low_bits=3,
-    low_bits_epochs=1,
     runs=5,
-    sparsity=0.8,
-    keep_ratio=0.5,
 )
 
 #: Objectifs de l'issue 4 : (description, fonction du tableau de résultats → (valeur lue, atteint ?)).
@@ -71,7 +81,7 @@ TARGETS = {
 }
 
 
-def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
+def run(config: OptimizationConfig, out_dir: Path, progress: bool = True) -> dict:
     import numpy as np
     import torch
 
@@ -87,9 +97,9 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
 
     c = config
     labkit.init(seed=0, threads=2, verbose=False)
-    train = make_pcb_defects(c["n_train"], difficulty=c["difficulty"], seed=1)
-    val = make_pcb_defects(c["n_val"], difficulty=c["difficulty"], seed=2)
-    test = make_pcb_defects(c["n_val"], difficulty=c["difficulty"], seed=3)
+    train = make_pcb_defects(c.n_train, difficulty=c.difficulty, seed=1)
+    val = make_pcb_defects(c.n_val, difficulty=c.difficulty, seed=2)
+    test = make_pcb_defects(c.n_val, difficulty=c.difficulty, seed=3)
     x_train, x_val, x_test = (d.images[:, None] for d in (train, val, test))
     fit = dict(batch_size=64, lr=3e-3, progress=progress)
     timings = {}
@@ -100,10 +110,10 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         timings[name] = time.perf_counter() - start
         return result
 
-    teacher = lkt.make_cnn(width=c["teacher_width"])
+    teacher = lkt.make_cnn(width=c.teacher_width)
     timed(
         "professeur",
-        lambda: lkt.fit(teacher, x_train, train.labels, x_val, val.labels, epochs=c["teacher_epochs"], description="professeur", **fit),
+        lambda: lkt.fit(teacher, x_train, train.labels, x_val, val.labels, epochs=c.teacher_epochs, description="professeur", **fit),
     )
     teacher.eval()
 
@@ -140,8 +150,8 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         # Le QAT part d'un modèle entraîné : une partie des images d'entraînement suffit.
         lkt.fit(
             model,
-            x_train[: c["n_qat"]],
-            train.labels[: c["n_qat"]],
+            x_train[: c.n_qat],
+            train.labels[: c.n_qat],
             x_val,
             val.labels,
             epochs=epochs,
@@ -150,15 +160,15 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         )
         return model, ptq, accuracy(TorchRunner(model), x_test, test.labels)
 
-    qat_model, _, _ = timed("QAT 8 bits", lambda: quantization_aware(8, c["qat_epochs"]))
+    qat_model, _, _ = timed("QAT 8 bits", lambda: quantization_aware(8, c.qat_epochs))
     qat_fp32 = export_onnx(convert_qat(qat_model), torch.from_numpy(x_val[:8]), out_dir / "qat_fp32.onnx")
     qat_onnx = quantize_onnx_static(qat_fp32, x_train[:256], out_dir / "qat_int8.onnx")
-    _, low_ptq, low_qat = timed(f"QAT {c['low_bits']} bits", lambda: quantization_aware(c["low_bits"], c["low_bits_epochs"]))
+    _, low_ptq, low_qat = timed(f"QAT {c.low_bits} bits", lambda: quantization_aware(c.low_bits, c.low_bits_epochs))
 
     # Élagage global non structuré, réentraîné avec les masques, puis rendu définitif.
-    sparse = lkt.make_cnn(width=c["teacher_width"])
+    sparse = lkt.make_cnn(width=c.teacher_width)
     sparse.load_state_dict(teacher.state_dict())
-    global_magnitude_prune(sparse, c["sparsity"])
+    global_magnitude_prune(sparse, c.sparsity)
     timed(
         "élagage",
         lambda: lkt.fit(
@@ -167,7 +177,7 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
             train.labels,
             x_val,
             val.labels,
-            epochs=c["finetune_epochs"],
+            epochs=c.finetune_epochs,
             description="élagage + réentraînement",
             **{**fit, "lr": 1e-3},
         ),
@@ -175,7 +185,7 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     remove_masks(sparse).eval()
 
     # Élagage structuré : moitié des canaux retirés, réentraîné.
-    slim = prune_channels(teacher, c["keep_ratio"])
+    slim = prune_channels(teacher, c.keep_ratio)
     timed(
         "canaux",
         lambda: lkt.fit(
@@ -184,7 +194,7 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
             train.labels,
             x_val,
             val.labels,
-            epochs=c["finetune_epochs"],
+            epochs=c.finetune_epochs,
             description="canaux + réentraînement",
             **{**fit, "lr": 1e-3},
         ),
@@ -196,13 +206,13 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
     # les deux effets, entraîné sur les étiquettes du professeur sans probabilités adoucies.
     from labkit.optimize.distill import with_teacher_labels
 
-    unlabeled = make_pcb_defects(c["n_transfer"], difficulty=c["difficulty"], seed=4).images[:, None]
-    transfer_epochs = max(1, round(c["student_epochs"] * c["n_train"] / (c["n_train"] + c["n_transfer"])))
-    students = {name: lkt.make_cnn(width=c["student_width"]) for name in ("seul", "distillé", "transfert", "pseudo")}
+    unlabeled = make_pcb_defects(c.n_transfer, difficulty=c.difficulty, seed=4).images[:, None]
+    transfer_epochs = max(1, round(c.student_epochs * c.n_train / (c.n_train + c.n_transfer)))
+    students = {name: lkt.make_cnn(width=c.student_width) for name in ("seul", "distillé", "transfert", "pseudo")}
     timed(
         "élève seul",
         lambda: lkt.fit(
-            students["seul"], x_train, train.labels, x_val, val.labels, epochs=c["student_epochs"], description="élève seul", **fit
+            students["seul"], x_train, train.labels, x_val, val.labels, epochs=c.student_epochs, description="élève seul", **fit
         ),
     )
     timed(
@@ -214,7 +224,7 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
             train.labels,
             x_val,
             val.labels,
-            epochs=c["student_epochs"],
+            epochs=c.student_epochs,
             description="élève distillé",
             **fit,
         ),
@@ -273,7 +283,7 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         "int8 dynamique (LiteRT)": LiteRTRunner(litert["dynamic"], "int8 dynamique"),
         "int8 (LiteRT)": LiteRTRunner(litert["int8"], "int8"),
     }
-    comparison = compare(variants, x_test, test.labels, runs=c["runs"], warmup=max(2, c["runs"] // 10), threads=1, progress=progress)
+    comparison = compare(variants, x_test, test.labels, runs=c.runs, warmup=max(2, c.runs // 10), threads=1, progress=progress)
     table = comparison.table
     table["paramètres"] = [sum(p.numel() for p in m.model.parameters()) if hasattr(m, "model") else np.nan for m in variants.values()]
     return {
@@ -281,7 +291,7 @@ def run(config: dict, out_dir: Path, progress: bool = True) -> dict:
         "timings": timings,
         "sparsity": sparsity(sparse),
         "accuracy_check": accuracy(OnnxRunner(fp32_onnx), x_test, test.labels),
-        "low_bits": {"bits": c["low_bits"], "ptq": low_ptq, "qat": low_qat, "fp32": accuracy(TorchRunner(teacher), x_test, test.labels)},
+        "low_bits": {"bits": c.low_bits, "ptq": low_ptq, "qat": low_qat, "fp32": accuracy(TorchRunner(teacher), x_test, test.labels)},
     }
 
 
@@ -347,7 +357,7 @@ def verdicts(result: dict) -> list[tuple[str, str, bool]]:
     return out
 
 
-def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
+def write_report(result: dict, config: OptimizationConfig, name: str, seconds: float) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -361,9 +371,9 @@ def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
         f"Machine : {env['processeur']}, {env['cœurs']} cœurs ; Python {env['python']}, NumPy {env['numpy']}, "
         f"PyTorch {env.get('torch')}, ONNX Runtime {env.get('onnxruntime')}, TensorFlow {env.get('tensorflow')}, "
         f"Keras {env.get('keras')}, LiteRT {env.get('litert')}. Latences sur **un fil**, "
-        f"médiane de {config['runs']} exécutions après échauffement ; {config['n_val']} images de test d'une autre graine.",
+        f"médiane de {config.runs} exécutions après échauffement ; {config.n_val} images de test d'une autre graine.",
         "",
-        f"Configuration : {config}. Durée totale : {seconds / 60:.1f} min.",
+        f"Configuration : {config.model_dump()}. Durée totale : {seconds / 60:.1f} min.",
         "",
         comparison.to_markdown(),
         "",
@@ -382,7 +392,7 @@ def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
         "|---|---|",
         f"| fp32 | {low['fp32']:.3f} |",
         f"| {low['bits']} bits après entraînement (PTQ, calibré) | {low['ptq']:.3f} |",
-        f"| {low['bits']} bits après {config['low_bits_epochs']} époque(s) de QAT | {low['qat']:.3f} |",
+        f"| {low['bits']} bits après {config.low_bits_epochs} époque(s) de QAT | {low['qat']:.3f} |",
         "",
         "## Durées des étapes",
         "",
@@ -401,8 +411,14 @@ def write_report(result: dict, config: dict, name: str, seconds: float) -> Path:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Banc d'essai de l'optimisation (quantification, élagage, distillation).")
     parser.add_argument("--smoke", action="store_true", help="mode rapide (smoke), pour les tests")
+    parser.add_argument("--config", type=Path, help="fichier YAML de réglages (OptimizationConfig), à la place de FULL")
     args = parser.parse_args(argv)
     config, name = (SMOKE, "optimization_smoke") if args.smoke else (FULL, "optimization")
+    if args.config is not None:
+        try:
+            config, name = load_config(args.config, OptimizationConfig), args.config.stem
+        except ConfigError as error:
+            parser.error(str(error))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         result = run(config, Path(folder), progress=not args.smoke)
