@@ -2,7 +2,8 @@
 
 - :func:`train_artifacts` : entraîne un petit CNN sur les images de PCB et exporte ses artefacts fp32 et int8 ;
 - :class:`ServerProcess` : lance le **vrai** serveur (``python -m labkit.serve``) dans un sous-processus,
-  attend qu'il réponde, puis l'arrête (terminate, puis kill) sans laisser de processus derrière lui.
+  attend qu'il réponde, puis l'arrête (terminate, puis kill) sans laisser de processus derrière lui ;
+  c'est :class:`labkit.serve.ServiceProcess` (celui du notebook 10), avec le code du dépôt.
 
 Aucun de ces outils ne mesure de durée pour la comparer à un seuil : les délais ne
 servent qu'à ne pas attendre indéfiniment un serveur qui ne démarrera jamais.
@@ -11,17 +12,17 @@ servent qu'à ne pas attendre indéfiniment un serveur qui ne démarrera jamais.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from labkit.serve.process import MODULE, ServiceProcess, free_port, service_command
+
+__all__ = ["ROOT", "SERVE_MODULE", "ServerProcess", "TrainedArtifacts", "free_port", "server_command", "train_artifacts"]
+
 ROOT = Path(__file__).resolve().parents[1]
-SERVE_MODULE = "labkit.serve"
+SERVE_MODULE = MODULE
 
 
 @dataclass
@@ -70,107 +71,18 @@ def train_artifacts(directory, *, n_images: int = 1200, epochs: int = 6, width: 
     return TrainedArtifacts(model, fp32, int8, mean, std, val_images, data.labels[n_train:], image_size)
 
 
-def free_port() -> int:
-    """Un port TCP libre sur 127.0.0.1 (le système le choisit)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_command(model, *, fallback=None, port: int, host: str = "127.0.0.1", extra=()) -> list[str]:
     """La commande qui lance le service : la même que le ``CMD`` du Dockerfile, à l'hôte et au port près."""
-    command = [sys.executable, "-m", SERVE_MODULE, "--model", str(model)]
-    if fallback is not None:
-        command += ["--fallback", str(fallback)]
-    return command + ["--host", host, "--port", str(port), *map(str, extra)]
+    return service_command(model, fallback=fallback, port=port, host=host, extra=extra)
 
 
-class ServerProcess:
-    """Le serveur réel dans un sous-processus ; à utiliser avec ``with`` ou ``start()`` / ``stop()``.
+class ServerProcess(ServiceProcess):
+    """Le serveur réel dans un sous-processus (:class:`labkit.serve.ServiceProcess`), lancé avec le code du dépôt.
 
-    Le journal du serveur (sortie d'erreur et sortie standard) est écrit dans ``log_path``.
+    ``with`` ou ``start()`` / ``stop()`` ; le journal du serveur est écrit dans ``log_path``.
     """
 
     def __init__(self, model, *, log_path, fallback=None, extra=(), startup_timeout: float = 120.0):
-        self.model, self.fallback, self.extra = model, fallback, tuple(extra)
-        self.log_path = Path(log_path)
-        self.startup_timeout = startup_timeout
-        self.process: subprocess.Popen | None = None
-        self.port: int | None = None
-        self._log = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
-
-    def start(self) -> "ServerProcess":
-        """Lance le serveur et attend ``/api/health`` ; erreur (avec la fin du journal) s'il s'arrête avant."""
-        for _ in range(3):  # un autre processus peut prendre le port entre free_port() et le démarrage
-            self.port = free_port()
-            self._spawn()
-            if self._wait_ready():
-                return self
-            address_taken = "address already in use" in self.log_text().lower()
-            self.stop()
-            if not address_taken:
-                break
-        raise RuntimeError(f"Le serveur n'a pas démarré. Fin du journal :\n{self.log_text()[-3000:]}")
-
-    def _spawn(self) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(self.log_path, "ab")
-        command = server_command(self.model, fallback=self.fallback, port=self.port, extra=self.extra)
-        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-
-    def _wait_ready(self) -> bool:
-        import httpx
-
-        deadline = time.monotonic() + self.startup_timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            try:
-                if httpx.get(self.url + "/api/health", timeout=2.0).status_code == 200:
-                    return True
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        return False
-
-    def wait_exit(self, timeout: float = 120.0) -> int:
-        """Attend la fin du processus (serveur qui refuse de démarrer) et renvoie son code de sortie."""
-        self.port = self.port or free_port()
-        if self.process is None:
-            self._spawn()
-        try:
-            return self.process.wait(timeout=timeout)
-        finally:
-            self.stop()
-
-    def stop(self) -> None:
-        """Arrêt propre (SIGTERM), puis forcé (SIGKILL) s'il traîne ; toujours attendu (pas de zombie)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def __enter__(self) -> "ServerProcess":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        super().__init__(model, fallback=fallback, extra=extra, log_path=log_path, startup_timeout=startup_timeout,
+                         env={"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))},
+                         cwd=ROOT)

@@ -7,10 +7,14 @@ et interrogé par HTTP. Aucun test ne compare une durée à un seuil.
 import base64
 import io
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import tomllib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -431,6 +435,83 @@ def test_create_app_validates_its_arguments():
         create_app("m.onnx", max_images=0)
     with pytest.raises(labkit.LabkitError, match="`primary_path`"):
         create_app(None)
+
+
+# --------------------------------------------------------------------------- lancer le service (notebook 10)
+
+
+def _alive(pid: int) -> bool:
+    """Vrai si le processus ``pid`` tourne encore (un zombie, qui attend d'être recueilli, compte comme arrêté)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "\nState:\tZ" in status.read_text())
+
+
+def test_service_command_is_the_dockerfile_command_with_the_parent_watch():
+    from labkit.serve import service_command
+    from labkit.serve.__main__ import build_parser
+
+    command = service_command("m.onnx", fallback="f.onnx", port=8123, extra=["--max-images", 4], parent_pid=77)
+    assert command[1:3] == ["-m", SERVE_MODULE]
+    args = build_parser().parse_args(command[3:])
+    assert (args.model, args.fallback, args.port, args.max_images, args.parent_pid) == ("m.onnx", "f.onnx", 8123, 4, 77)
+    with pytest.raises(labkit.LabkitError, match="`model`"):
+        from labkit.serve import ServiceProcess
+
+        ServiceProcess(None)
+
+
+@pytest.mark.slow
+def test_service_process_starts_on_a_free_port_and_stops_twice(trained_small, tmp_path):
+    from labkit.serve import ServiceProcess
+
+    service = ServiceProcess(trained_small, log_path=tmp_path / "serveur.log")
+    with pytest.raises(labkit.LabkitError, match="pas démarré"):
+        service.url
+    with service:
+        assert service.running and "--parent-pid" in service.command
+        assert httpx.get(service.url + "/api/health", timeout=30).json()["model"]["name"] == "petit"
+    assert not service.running
+    service.stop()  # un second arrêt ne fait rien
+    assert "Modèle chargé" in service.log_text()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.name != "posix", reason="la surveillance du parent repose sur os.getppid (Linux, macOS)")
+def test_the_server_stops_when_the_process_that_started_it_dies(trained_small, tmp_path):
+    """Un noyau tué (``os._exit``, sans atexit) ne laisse pas de serveur : ``--parent-pid`` l'arrête."""
+    log = tmp_path / "serveur.log"
+    script = (
+        "import os\n"
+        "from labkit.serve import ServiceProcess\n"
+        f"service = ServiceProcess({str(trained_small)!r}, log_path={str(log)!r}).start()\n"
+        "print(service.process.pid, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300, check=True)
+    pid = int(out.stdout.split()[0])
+    try:
+        deadline = time.monotonic() + 60
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(pid), "le serveur a survécu au processus qui l'avait lancé"
+        assert "a disparu" in log.read_text(encoding="utf-8")
+    finally:
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_screenshot_without_browser_says_why_in_french(monkeypatch, capsys):
+    from labkit.serve import page
+
+    monkeypatch.setattr(page, "find_chromium", lambda: None)
+    assert page.screenshot_page("http://127.0.0.1:9/") is None
+    assert re.search(r"(Chromium|Playwright) n'est pas installé", capsys.readouterr().out)
+    with pytest.raises(labkit.LabkitError, match="`url`"):
+        page.screenshot_page("http://service.invalid/")
 
 
 # --------------------------------------------------------------------------- charge bornée

@@ -4,7 +4,9 @@ Toute requête vers un autre hôte que 127.0.0.1 est bloquée **et comptée** : 
 en faire aucune (pas de CDN, pas de police web). Captures d'écran dans ``build/test-artifacts/``.
 """
 
+import asyncio
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -143,3 +145,18 @@ def test_refused_file_shows_a_french_error(server, watched, tmp_path):
     assert all("422" in text for text in watched.console_errors) and watched.page_errors == []
     assert watched.blocked == []
     assert np.isfinite(float(httpx.get(server.url + "/api/health").json()["uptime_s"]))
+
+
+def test_screenshot_helper_works_inside_an_event_loop_and_writes_the_site_figure(server, tmp_path):
+    """``labkit.serve.screenshot_page`` (notebook 10) : dans un fil qui a une boucle asyncio, comme un noyau Jupyter."""
+    _chromium_or_skip()
+    from labkit.plotting import figures_dir
+    from labkit.serve import screenshot_page
+
+    async def inside_a_loop():
+        return screenshot_page(server.url, example=1, save_as="10_page")
+
+    # Un fil neuf, où asyncio.run fait tourner une boucle : l'appel synchrone s'y fait comme dans un noyau Jupyter.
+    with figures_dir(tmp_path), ThreadPoolExecutor(max_workers=1) as pool:
+        png = pool.submit(asyncio.run, inside_a_loop()).result()
+    assert png.startswith(b"\x89PNG") and (tmp_path / "10_page.png").read_bytes() == png

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
+import time
 
 from .app import DEFAULT_MAX_IMAGES, DEFAULT_MAX_UPLOAD_BYTES
 from .preprocess import DEFAULT_MIN_SIZE
@@ -34,7 +37,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-images", type=int, default=DEFAULT_MAX_IMAGES, help="images au plus par requête")
     parser.add_argument("--min-image-size", type=int, default=DEFAULT_MIN_SIZE, help="côté minimal d'une image, en pixels")
     parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"], help="niveau du journal")
+    parser.add_argument("--parent-pid", type=int, default=None,
+                        help="s'arrêter seul quand ce processus (celui qui a lancé le serveur) disparaît (Linux, macOS)")
     return parser
+
+
+def watch_parent(server, parent_pid: int, interval: float = 0.5) -> threading.Thread:
+    """Arrête ``server`` (uvicorn) quand le processus ``parent_pid`` disparaît : un noyau tué ne laisse pas de serveur.
+
+    Sous Linux et macOS, un processus dont le parent meurt est rattaché à un autre
+    (``os.getppid()`` change) : c'est ce changement que la surveillance guette.
+    """
+    def watch() -> None:
+        while not server.should_exit:
+            if os.getppid() != parent_pid:
+                logging.getLogger("labkit.serve").warning("Le processus parent %d a disparu : arrêt du service.", parent_pid)
+                server.should_exit = True
+                return
+            time.sleep(interval)
+
+    thread = threading.Thread(target=watch, name="labkit-parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def configure_logging(level: str) -> None:
@@ -65,9 +89,12 @@ def main(argv=None) -> int:
     except LabkitError as error:
         logging.getLogger("labkit.serve").error("Options invalides : %s", error)
         return 2
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level=args.log_level,
-                timeout_graceful_shutdown=5)
-    return 0
+    server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port, access_log=False, log_level=args.log_level,
+                                           timeout_graceful_shutdown=5))
+    if args.parent_pid is not None and os.name == "posix":
+        watch_parent(server, args.parent_pid)
+    server.run()
+    return 0 if server.started else 3  # 3 : échec du démarrage (modèle illisible…), comme uvicorn.run
 
 
 if __name__ == "__main__":
