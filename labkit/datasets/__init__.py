@@ -1,7 +1,8 @@
 """Jeux de données du cours, générés hors ligne et déterministes.
 
 - :func:`make_pcb_defects` : images synthétiques de circuits imprimés, six défauts (fil rouge) ;
-- les cas d'étude (:mod:`labkit.datasets.cases`) : un problème précis et sa version saine.
+- les cas d'étude (:mod:`labkit.datasets.cases`) : un problème précis et sa version saine ;
+- :func:`make_quality_case` (:mod:`labkit.datasets.quality`) : un journal de mesures mal tenu (notebook 02).
 """
 
 from .cases import (
@@ -15,6 +16,7 @@ from .cases import (
     make_unnormalized_case,
 )
 from .pcb import DEFECT_CLASSES, DEFECT_LABELS_FR, NEW_CAMERA, Camera, PCBDefects, make_pcb_defects, plot_pcb_examples
+from .quality import make_quality_case
 
 __all__ = [
     "DEFECT_CLASSES",
@@ -29,6 +31,7 @@ __all__ = [
     "make_leakage_case",
     "make_overfitting_case",
     "make_pcb_defects",
+    "make_quality_case",
     "make_shift_case",
     "make_unnormalized_case",
     "plot_pcb_examples",

@@ -310,6 +310,7 @@ def make_imbalanced_case(
     *,
     n_samples: int = 4000,
     val_fraction: float = 0.5,
+    n_test: int = 0,
     clean: bool = False,
     seed: int = 0,
 ) -> Case:
@@ -320,13 +321,21 @@ def make_imbalanced_case(
     précaution obtient une accuracy flatteuse en ratant la plupart des défauts.
     ``clean=True`` : autant de cartes, moitié défectueuses.
 
+    ``n_test > 0`` ajoute ``n_test`` cartes neuves (``x_test``, ``y_test``, même proportion
+    de défauts), tirées après les autres et réduites avec les statistiques de
+    l'entraînement : l'entraînement et la validation ne changent pas. Quand la validation
+    sert à choisir (un seuil de décision, notebook 02), ces cartes mesurent le choix.
+
     >>> case = make_imbalanced_case(0.1, n_samples=500, seed=0)
     >>> int(case.y_train.sum()), len(case.y_train)
     (25, 250)
+    >>> int(make_imbalanced_case(0.1, n_samples=500, n_test=200, seed=0).y_test.sum())
+    20
     """
     defect_ratio = validate_float("defect_ratio", defect_ratio, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
     n_samples = validate_int("n_samples", n_samples, minimum=20)
     val_fraction = validate_float("val_fraction", val_fraction, minimum=0, maximum=1, exclusive_minimum=True, exclusive_maximum=True)
+    n_test = validate_int("n_test", n_test, minimum=0)
     seed = validate_int("seed", seed, minimum=0)
     ratio = 0.5 if clean else defect_ratio
     if min(ratio, 1 - ratio) * n_samples * min(val_fraction, 1 - val_fraction) < 2:
@@ -337,7 +346,10 @@ def make_imbalanced_case(
     rng = np.random.default_rng(seed)
     x, y = _process_measurements(n_samples, ratio, rng)
     train_idx, val_idx = _stratified_split(y, val_fraction, rng)
-    x_train, x_val = _standardize(x[train_idx], x[val_idx])
+    # Les cartes neuves sont tirées après le découpage : entraînement et validation ne dépendent pas de n_test.
+    x_test, y_test = _process_measurements(n_test, ratio, rng) if n_test else (None, None)
+    x_train, x_val, *rest = _standardize(x[train_idx], x[val_idx], *([] if x_test is None else [x_test]))
+    x_test = rest[0] if rest else None
     if clean:
         description = "Version saine : autant de cartes conformes que défectueuses ; l'accuracy dit alors la vérité."
     else:
@@ -353,10 +365,12 @@ def make_imbalanced_case(
         y_train=y[train_idx],
         x_val=x_val,
         y_val=y[val_idx],
+        x_test=x_test,
+        y_test=y_test,
         class_names=PROCESS_CLASSES,
         description=description,
         feature_names=tuple(s[0] for s in PROCESS_SENSORS),
-        params=dict(defect_ratio=ratio, n_samples=n_samples, val_fraction=val_fraction, clean=clean, seed=seed),
+        params=dict(defect_ratio=ratio, n_samples=n_samples, val_fraction=val_fraction, n_test=n_test, clean=clean, seed=seed),
     )
 
 

@@ -69,7 +69,8 @@ def class_balance_report(
 
         labels = np.arange(n_classes)
         precision, recall, f1, _ = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-        table["précision"], table["rappel"], table["F1"] = precision, recall, f1
+        # La « precision » anglaise par classe : « précision » désigne toujours l'accuracy dans le cours.
+        table["valeur prédictive positive"], table["rappel"], table["F1"] = precision, recall, f1
         observed = counts > 0
         accuracy = float(np.mean(y_true == y_pred))
         min_recall = float(recall[observed].min())

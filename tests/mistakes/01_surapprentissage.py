@@ -18,9 +18,21 @@ WRONG_EARLY_STOPPING = '''def early_stopping_epochs(val_losses, patience):
 '''
 
 
+# Erreur classique : des plis tirés au hasard, sans regarder les classes (un k-fold ordinaire).
+UNSTRATIFIED_FOLDS = '''def stratified_kfold(y, k=5, seed=0):
+    """Erreur volontaire : les exemples sont distribués au hasard, chaque classe n'importe comment."""
+    y = np.asarray(y)
+    order = np.random.default_rng(seed).permutation(len(y))
+    fold_of = np.empty(len(y), dtype=int)
+    fold_of[order] = np.arange(len(y)) % k
+    return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(k)]
+'''
+
+
 #: Erreurs classiques : {cellule de réponse: code fautif}.
 MISTAKES = {
     "ex2_early_stopping": WRONG_EARLY_STOPPING,
+    "ex4_stratified_kfold": UNSTRATIFIED_FOLDS,
 }
 
 
@@ -38,8 +50,17 @@ TRAINED_ON_VALIDATION = '''def train_with_remedies(x_train, y_train, x_val, y_va
     return model, history
 '''
 
+# Raccourci : appeler le découpage de scikit-learn au lieu de l'écrire (l'énoncé l'interdit).
+SCIKIT_LEARN_FOLDS = '''def stratified_kfold(y, k=5, seed=0):
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(y)
+    return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+'''
+
 #: Raccourcis : obtenir les points sans faire le travail (référence du cours, données d'évaluation).
 SHORTCUTS = {
     "ex1_classify_history": REFERENCE_DIAGNOSIS,
     "ex3_remedies": TRAINED_ON_VALIDATION,
+    "ex4_stratified_kfold": SCIKIT_LEARN_FOLDS,
 }

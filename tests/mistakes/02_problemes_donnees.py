@@ -24,10 +24,21 @@ def standardize(x, mean, std):
 '''
 
 
+# Erreur classique : le nombre de défauts à trouver arrondi vers le bas, le rappel visé n'est pas atteint.
+ROUNDED_DOWN_THRESHOLD = '''def choose_threshold(scores, y_true, target_recall):
+    """Erreur volontaire : int() tronque le nombre de défauts à retrouver."""
+    scores, y_true = np.asarray(scores, dtype=float), np.asarray(y_true)
+    positives = np.sort(scores[y_true == 1])[::-1]
+    needed = int(target_recall * len(positives))
+    return float(positives[max(needed, 1) - 1])
+'''
+
+
 #: Erreurs classiques : {cellule de réponse: code fautif}.
 MISTAKES = {
     "ex4_group_split": WRONG_GROUP_SPLIT,
     "ex1_standardize": LEAKY_STANDARDIZER,
+    "ex5_choose_threshold": ROUNDED_DOWN_THRESHOLD,
 }
 
 
