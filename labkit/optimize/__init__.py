@@ -9,7 +9,8 @@
 - :mod:`labkit.optimize.prune` : élagage global par magnitude, élagage structuré de canaux ;
 - :mod:`labkit.optimize.distill` : perte et entraînement de distillation (PyTorch ; pour Keras,
   :func:`labkit.keras.distill`) ;
-- :mod:`labkit.optimize.export` : export ONNX avec vérification numérique.
+- :mod:`labkit.optimize.export` : export ONNX avec vérification numérique ;
+- :mod:`labkit.optimize.ensemble` : ensemble de modèles (moyenne des probabilités), mesuré comme un modèle (notebook 08).
 
 Rien n'est importé ici : chaque sous-module importe son cadre quand on s'en sert.
 """
