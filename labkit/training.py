@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .errors import DataError, LabkitError, ModelError, TrainingError
+from .errors import DataError, LabkitError, TrainingError
+from .torch import _check_arrays, _check_model
 from .validation import validate_int
 
 __all__ = [
@@ -81,9 +82,16 @@ def _set_random_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+def _training_data(x, y):
+    """(x, y) validés et convertis par la règle de :mod:`labkit.torch`, au moins un exemple."""
+    x, y = _check_arrays(x, y, "x", "y")
+    if len(x) == 0:
+        raise DataError("`x` et `y` doivent contenir au moins un exemple.")
+    return x, y
+
+
 def _check_training_objects(model, optimizer, scheduler) -> None:
-    if not isinstance(model, nn.Module):
-        raise ModelError(f"`model` doit être un torch.nn.Module, reçu {type(model).__name__}.")
+    _check_model(model)
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise LabkitError(f"`optimizer` doit être un torch.optim.Optimizer, reçu {type(optimizer).__name__}.")
     if scheduler is not None and not hasattr(scheduler, "state_dict"):
@@ -190,10 +198,7 @@ def train_resumable(
     import pandas as pd
 
     _check_training_objects(model, optimizer, scheduler)
-    x = torch.as_tensor(x, dtype=torch.float32)
-    y = torch.as_tensor(y).long()
-    if len(x) != len(y) or len(x) == 0:
-        raise DataError(f"`x` et `y` doivent avoir le même nombre d'exemples (non nul) : {len(x)} ≠ {len(y)}.")
+    x, y = _training_data(x, y)
     steps = validate_int("steps", steps, minimum=1)
     batch_size = validate_int("batch_size", batch_size, minimum=1, maximum=len(x))
     every = validate_int("every", every, minimum=1)
@@ -318,10 +323,7 @@ def train_adaptive_batch(
     import pandas as pd
 
     _check_training_objects(model, optimizer, None)
-    x = torch.as_tensor(x, dtype=torch.float32)
-    y = torch.as_tensor(y).long()
-    if len(x) != len(y) or len(x) == 0:
-        raise DataError(f"`x` et `y` doivent avoir le même nombre d'exemples (non nul) : {len(x)} ≠ {len(y)}.")
+    x, y = _training_data(x, y)
     batch_size = validate_int("batch_size", batch_size, minimum=1)
     epochs = validate_int("epochs", epochs, minimum=1)
     min_batch_size = validate_int("min_batch_size", min_batch_size, minimum=1, maximum=batch_size)
