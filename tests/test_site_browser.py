@@ -127,6 +127,29 @@ def test_page_loads_cleanly_offline_with_working_links_and_anchors(served_site, 
             assert re.search(rf'id="{re.escape(parsed.fragment)}"', html), f"{path} : ancre introuvable {link}"
 
 
+def _search(page, query, patience_s=120):
+    """Tape ``query`` dans la recherche et renvoie les liens des résultats.
+
+    Material lance la requête sur un relâchement de touche (ou sur la prise du focus), pas sur
+    l'événement ``input`` que produit ``fill`` : on appuie donc sur « Fin » après avoir rempli le champ.
+    L'index se construit dans un *web worker* après le chargement de la page ; une requête tapée avant
+    qu'il soit prêt reste sans réponse (« Taper pour démarrer la recherche ») jusqu'à la frappe suivante.
+    On retape donc la requête jusqu'à ce que l'index réponde : une attente, pas une mesure."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        for text in ("", query):
+            page.fill("input.md-search__input", text)
+            page.press("input.md-search__input", "End")
+        try:
+            page.wait_for_function("document.querySelector('.md-search-result__meta').textContent.match(/trouvé/)",
+                                   timeout=3_000)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+    return page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
+
+
 @pytest.mark.parametrize("query, expected", [
     ("surapprentissage", "01-surapprentissage"),
     ("quantification", "05-quantifier"),
@@ -137,10 +160,7 @@ def test_search_finds_the_lessons(served_site, browser, query, expected):
     context = browser.new_context(viewport=VIEWPORTS["ordinateur"])
     page = context.new_page()
     page.goto(base + "index.html", wait_until="networkidle")
-    page.fill("input.md-search__input", query)
-    # L'index de recherche se construit dans le navigateur : sur une machine chargée, cela prend du temps.
-    page.wait_for_selector(".md-search-result__item", timeout=120_000)
-    hrefs = page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
+    hrefs = _search(page, query)
     page.screenshot(path=str(ARTIFACTS / f"site_recherche_{expected}.png"))
     context.close()
     assert any(expected in href for href in hrefs), hrefs[:5]
@@ -152,8 +172,6 @@ def test_search_without_accents(served_site, browser):
     context = browser.new_context(viewport=VIEWPORTS["ordinateur"])
     page = context.new_page()
     page.goto(base + "index.html", wait_until="networkidle")
-    page.fill("input.md-search__input", "elagage")
-    time.sleep(2)
-    hrefs = page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
+    hrefs = _search(page, "elagage")
     context.close()
     print(f"recherche « elagage » (sans accent) : {len(hrefs)} résultat(s)", hrefs[:3])
