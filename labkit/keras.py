@@ -124,9 +124,24 @@ class ProgressBar(keras.callbacks.Callback):
         self.bar.close()
 
 
-def _compile(model, lr: float) -> None:
+#: Les optimiseurs comparés au notebook 03, par leur nom : Adam, RMSprop, et la descente de gradient
+#: stochastique avec un moment de 0,9 (la valeur d'usage).
+OPTIMIZERS = {
+    "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
+    "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
+    "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9),
+}
+
+
+def _check_optimizer(optimizer: str) -> str:
+    if not isinstance(optimizer, str) or optimizer.lower() not in OPTIMIZERS:
+        raise LabkitError(f"`optimizer` doit être l'un de {sorted(OPTIMIZERS)}, reçu {optimizer!r}.")
+    return optimizer.lower()
+
+
+def _compile(model, lr: float, optimizer: str = "adam") -> None:
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=lr),
+        optimizer=OPTIMIZERS[optimizer](lr),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -142,12 +157,16 @@ def fit(
     epochs: int = 30,
     batch_size: int = 32,
     lr: float = 1e-3,
+    optimizer: str = "adam",
     callbacks=(),
     seed: int | None = None,
     progress: bool = True,
     description: str = "entraînement",
 ):
-    """Compile ``model`` (Adam, entropie croisée sur logits, précision) et l'entraîne (notebook 03).
+    """Compile ``model`` (entropie croisée sur logits, précision) et l'entraîne (notebook 03).
+
+    ``optimizer`` : ``"adam"`` (par défaut), ``"rmsprop"`` ou ``"sgd"`` (avec un moment de 0,9),
+    au pas ``lr``.
 
     Renvoie l'objet ``History`` de Keras (``history.history["val_loss"]``…), comme
     :func:`labkit.torch.fit`. ``callbacks`` s'ajoute à la barre de progression
@@ -157,7 +176,7 @@ def fit(
     """
     _check_model(model)
     return _train(model, model, x_train, y_train, x_val, y_val, epochs=epochs, batch_size=batch_size, lr=lr,
-                  callbacks=callbacks, seed=seed, progress=progress, description=description)
+                  optimizer=optimizer, callbacks=callbacks, seed=seed, progress=progress, description=description)
 
 
 def fit_tracked(
@@ -178,7 +197,7 @@ def fit_tracked(
     Le run ``run_name`` reçoit :
 
     - les paramètres ``params`` (la recette : ``{"dropout": 0.5, ...}``), plus ``epochs``,
-      ``batch_size``, ``lr`` et le nombre de paramètres du modèle ;
+      ``batch_size``, ``lr``, ``optimizer`` et le nombre de paramètres du modèle ;
     - à chaque époque : ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy`` et le pas ``lr`` ;
     - à la fin : ``test_loss`` et ``test_accuracy`` sur ``test_data = (x_test, y_test)``,
       ``best_val_loss``, ``best_epoch`` et ``epochs_run`` (plus court que ``epochs`` si
@@ -209,7 +228,7 @@ def fit_tracked(
         mlflow.end_run()  # un run resté ouvert après une erreur : on le ferme plutôt que d'y mélanger deux entraînements
     with mlflow.start_run(run_name=run_name) as run:
         recipe = {"epochs": fit_options.get("epochs", 30), "batch_size": fit_options.get("batch_size", 32),
-                  "lr": fit_options.get("lr", 1e-3)}
+                  "lr": fit_options.get("lr", 1e-3), "optimizer": _check_optimizer(fit_options.get("optimizer", "adam"))}
         mlflow.log_params({**recipe, **(params or {}), "n_parameters": count_parameters(model)})
         callbacks = list(fit_options.pop("callbacks", ())) + [tracking.log_metrics_every_epoch()]
         fit_options.setdefault("description", run_name)
@@ -231,21 +250,22 @@ def fit_tracked(
     return {"run_id": run.info.run_id, "history": history, "test_loss": scores["loss"], "test_accuracy": scores["accuracy"]}
 
 
-_FIT_OPTIONS = {"epochs", "batch_size", "lr", "callbacks", "seed", "progress", "description"}
+_FIT_OPTIONS = {"epochs", "batch_size", "lr", "optimizer", "callbacks", "seed", "progress", "description"}
 
 
-def _train(trained, shaped, x_train, y_train, x_val, y_val, *, epochs=30, batch_size=32, lr=1e-3, callbacks=(), seed=None,
-           progress=True, description="entraînement"):
+def _train(trained, shaped, x_train, y_train, x_val, y_val, *, epochs=30, batch_size=32, lr=1e-3, optimizer="adam",
+           callbacks=(), seed=None, progress=True, description="entraînement"):
     """Valide les arguments et entraîne ``trained`` ; ``shaped`` donne la forme d'entrée attendue."""
     x_train, y_train = _check_images(x_train, y_train, "x_train", "y_train", shaped)
     x_val, y_val = _check_images(x_val, y_val, "x_val", "y_val", shaped)
     epochs = validate_int("epochs", epochs, minimum=1)
     batch_size = validate_int("batch_size", batch_size, minimum=1)
     lr = validate_float("lr", lr, minimum=0, exclusive_minimum=True)
+    optimizer = _check_optimizer(optimizer)
     progress = validate_bool("progress", progress)
     if seed is not None:
         keras.utils.set_random_seed(validate_int("seed", seed, minimum=0))
-    _compile(trained, lr)
+    _compile(trained, lr, optimizer)
     extra = list(callbacks) + ([ProgressBar(epochs, description)] if progress else [])
     history = trained.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
                           validation_batch_size=max(batch_size, 256),

@@ -1,9 +1,10 @@
 """La correction nbgrader de chaque notebook du catalogue : un aller-retour, les mêmes assertions pour tous.
 
-Pour chaque notebook, une seule correction (en mode rapide) reçoit trois copies : la solution
-(tous les points), la version étudiante non touchée (zéro) et une copie qui cumule les erreurs
-classiques et les raccourcis de ``tests/mistakes/<notebook>.py`` (chacun doit perdre exactement
-les points de son exercice). Les points sont lus dans les métadonnées nbgrader. Les attaques
+Pour chaque notebook, une seule correction (en mode rapide) reçoit la solution (tous les points),
+la version étudiante non touchée (zéro) et le moins de copies possible qui cumulent les erreurs
+classiques, les raccourcis et les conventions acceptées de ``tests/mistakes/<notebook>.py`` (chaque
+erreur ou raccourci doit perdre exactement les points de son exercice, une convention acceptée aucun).
+Les points sont lus dans les métadonnées nbgrader. Les attaques
 qui ne dépendent pas du contenu sont prouvées une fois dans ``test_grading_guard.py``.
 
 Chaque notebook forme un groupe de tests (voir ``conftest.py``) : les corrections se répartissent sur
@@ -44,43 +45,56 @@ def load_mistakes(root, slug):
 
 
 def copies(mistakes, shortcuts, accepted):
-    """Les copies à corriger : erreurs et raccourcis ensemble quand ils visent des exercices différents."""
-    if set(mistakes).isdisjoint(shortcuts):
-        wrong = {"wrong": {**mistakes, **shortcuts}}
-    else:
-        wrong = {"wrong": mistakes, "shortcuts": shortcuts}
-    return {**wrong, **({"accepted": accepted} if accepted else {})}
+    """Le moins de copies possible : chaque réponse (erreur, raccourci, convention acceptée) va dans la première copie
+    où son exercice n'est pas déjà visé. Renvoie ``{nom: {grade_id: code}}`` et, pour chaque copie, les cellules de
+    tests qui doivent valoir 0 (celles des erreurs et des raccourcis ; une convention acceptée ne perd rien)."""
+    packed, lost = [], []
+    for kind, answers in (("wrong", mistakes), ("wrong", shortcuts), ("accepted", accepted)):
+        for grade_id, code in answers.items():
+            index = next((i for i, copy in enumerate(packed) if grade_id not in copy), len(packed))
+            if index == len(packed):
+                packed.append({})
+                lost.append(set())
+            packed[index][grade_id] = code
+            if kind == "wrong":
+                lost[index].add(answer_tests_cell(grade_id))
+    names = [f"copie_{i + 1}" for i in range(len(packed))]
+    return dict(zip(names, packed)), dict(zip(names, lost))
 
 
 @pytest.fixture(scope="module", params=CATALOG.slugs)
 def graded(request, root, tmp_path_factory):
     slug = request.param
-    variants = copies(*load_mistakes(root, slug))
+    mistakes, shortcuts, accepted = load_mistakes(root, slug)
+    variants, lost = copies(mistakes, shortcuts, accepted)
     course, scores, run = graded_course(root, tmp_path_factory.mktemp(f"correction_{slug}"), slug, variants, timeout=300)
-    lost = {name: {answer_tests_cell(grade_id) for grade_id in variant} for name, variant in variants.items() if name != "accepted"}
-    return slug, course, scores, lost
+    holders = {grade_id: name for name, variant in variants.items() for grade_id in variant if grade_id in accepted
+               and variant[grade_id] == accepted[grade_id]}
+    return slug, course, scores, lost, holders
 
 
 def test_solution_full_untouched_zero(root, graded):
-    slug, _, scores, _ = graded
+    slug, _, scores, _, _ = graded
     assert_solution_full_and_untouched_zero(scores, points_of(solution_path(root, slug)))
 
 
 def test_each_classic_mistake_and_shortcut_loses_exactly_its_exercise(root, graded):
-    slug, _, scores, lost = graded
+    slug, _, scores, lost, _ = graded
     for name, cells in lost.items():
         assert_only_these_lose_their_points(scores[name], points_of(solution_path(root, slug)), cells)
 
 
 def test_other_accepted_conventions_lose_nothing(root, graded):
-    slug, _, scores, _ = graded
-    if "accepted" in scores:
-        assert_only_these_lose_their_points(scores["accepted"], points_of(solution_path(root, slug)), set())
+    slug, _, scores, _, holders = graded
+    points = points_of(solution_path(root, slug))
+    for grade_id, name in holders.items():
+        tests_cell = answer_tests_cell(grade_id)
+        assert scores[name]["cells"][tests_cell] == points[tests_cell], (grade_id, name, scores[name]["cells"])
 
 
 def test_the_solution_runs_without_error_or_anomaly(graded):
     """La solution corrigée ne produit aucune erreur (cellules notées ou non) ni anomalie de correction."""
-    slug, course, _, _ = graded
+    slug, course, _, _, _ = graded
     nb = nbformat.read(course / "grading" / "autograded" / "solution" / slug / f"{slug}.ipynb", as_version=4)
     errors = [(i, o.ename, o.evalue) for i, c in enumerate(nb.cells) if c.cell_type == "code"
               for o in c.outputs if o.output_type == "error"]
@@ -94,9 +108,9 @@ def test_the_solution_runs_without_error_or_anomaly(graded):
 
 
 def test_feedback_hides_the_hidden_tests(graded):
-    slug, course, _, _ = graded
+    slug, course, _, _, _ = graded
     pages = grading.generate_feedback(course, slug)
-    assert {p.parts[-3] for p in pages} >= {"solution", "untouched", "wrong"}
+    assert {p.parts[-3] for p in pages} >= {"solution", "untouched", "copie_1"}
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "hidden_checks" not in html and "HIDDEN TESTS" not in html, page

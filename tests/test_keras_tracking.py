@@ -76,3 +76,18 @@ def test_fit_tracked_rejects_bad_arguments_in_french(digits, store):
         lkk.fit_tracked("x", model, x_train, y_train, x_val, y_val, test_data=(x_test, y_test), epoch=3)
     with pytest.raises(LabkitError, match="forme"):
         lkk.fit_tracked("x", model, x_train, y_train, x_val, y_val, test_data=(x_test[:, :4], y_test))
+    with pytest.raises(LabkitError, match="`optimizer` doit être l'un de"):
+        lkk.fit_tracked("x", model, x_train, y_train, x_val, y_val, test_data=(x_test, y_test), optimizer="adagrad")
+
+
+@pytest.mark.parametrize("name, expected", [("sgd", keras.optimizers.SGD), ("RMSprop", keras.optimizers.RMSprop)])
+def test_the_optimizer_is_chosen_by_name_and_logged(digits, store, name, expected):
+    x_train, y_train, x_val, y_val, x_test, y_test = digits
+    model = _small_model()
+    lkk.fit_tracked(name, model, x_train, y_train, x_val, y_val, test_data=(x_test, y_test), epochs=1, lr=1e-2,
+                    optimizer=name, progress=False, save_model=False)
+    assert isinstance(model.optimizer, expected)
+    assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-2)
+    if expected is keras.optimizers.SGD:
+        assert model.optimizer.momentum == pytest.approx(0.9)
+    assert tracking.runs_table().loc[name, "optimizer"] == name.lower()

@@ -16,7 +16,12 @@ def execute_solutions(root: Path, output_dir: Path, *, smoke: bool, figures_dir:
 
     Les notebooks exécutés sont écrits dans ``output_dir`` ; si ``figures_dir`` est
     donné, les figures et tableaux enregistrés par ``labkit.plotting`` y sont écrits.
+    Chaque notebook tourne dans un dossier de travail neuf (``output_dir/travail/<notebook>``) :
+    un magasin MLflow ou un fichier laissé par une exécution précédente ne se mêle jamais aux
+    mesures, et rien n'est écrit à côté des sources.
     """
+    import shutil
+
     import papermill
 
     catalog = load_catalog(root)
@@ -26,6 +31,9 @@ def execute_solutions(root: Path, output_dir: Path, *, smoke: bool, figures_dir:
     durations = {}
     with writing_figures_to(figures_dir):
         for slug in slugs:
+            workdir = output_dir / "travail" / slug
+            shutil.rmtree(workdir, ignore_errors=True)
+            workdir.mkdir(parents=True)
             start = time.perf_counter()
             papermill.execute_notebook(
                 str(solution_path(root, slug)),
@@ -33,7 +41,7 @@ def execute_solutions(root: Path, output_dir: Path, *, smoke: bool, figures_dir:
                 parameters={"SMOKE": smoke},
                 kernel_name="python3",
                 progress_bar=False,
-                cwd=str(solution_path(root, slug).parent),
+                cwd=str(workdir),
             )
             durations[slug] = time.perf_counter() - start
             print(f"  {slug} : exécuté en {durations[slug]:.1f} s ({'rapide' if smoke else 'complet'})", flush=True)

@@ -12,9 +12,20 @@ IGNORED_EXPERIMENT = '''def compare_runs(experiment, baseline="référence"):
 '''
 
 
+# Erreur : l'essai retenu est choisi sur le test (le piège que la section 7 décrit).
+CHOSEN_ON_TEST = '''def sample_recipe(rng):
+    return {"lr": float(10 ** rng.uniform(-4, -2)), "dropout": float(rng.uniform(0.0, 0.6)), "l2": float(10 ** rng.uniform(-6, -2))}
+
+
+def choose_run(table):
+    return table["test_accuracy"].astype(float).idxmax()
+'''
+
+
 #: Erreurs classiques : {cellule de réponse: code fautif}.
 MISTAKES = {
     "ex4_compare_runs": IGNORED_EXPERIMENT,
+    "ex5_search": CHOSEN_ON_TEST,
 }
 
 
