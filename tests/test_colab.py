@@ -78,7 +78,8 @@ def colab(root, tmp_path_factory):
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
-    packages = [f"{name}=={version}" for name, version in spec["packages"].items()] + list(spec["runner"])
+    packages = [f"{name}=={version}" for name, version in spec["packages"].items()]
+    packages += [f"{name}{constraint}" for name, constraint in spec["runner"].items()]
     install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *packages], capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-3000:]
     before = _freeze(python)
