@@ -49,4 +49,3 @@ HEAVY_FIRST = ("test_colab.py", "test_grading.py", "test_grading_guard.py", "tes
 def pytest_collection_modifyitems(config, items):
     rank = {name: position for position, name in enumerate(HEAVY_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-

@@ -29,10 +29,6 @@ pytestmark = pytest.mark.slow
 CATALOG = load_catalog()
 COLAB = sorted((Path(__file__).parent / "colab").glob("colab-*.toml"))[-1]
 #: Ce qu'un étudiant ne doit pas voir dans les sorties : journaux de démarrage, avertissements.
-#: Un fil par bibliothèque : le test vérifie l'installation et l'exécution, pas la vitesse. Sans cela, sur une machine
-#: déjà chargée par l'autre processus de test, les fils d'OpenMP et de TensorFlow qui attendent en tournant ont fait
-#: passer le notebook 05 de 41 s à 947 s (et affamé le navigateur des tests du site).
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 NOISE = re.compile(r"oneDNN|absl::|cuda_|TF-TRT|DeprecationWarning|FutureWarning|UserWarning|RuntimeWarning|WARNING")
 
 
@@ -90,8 +86,9 @@ def colab(root, tmp_path_factory):
 
 
 def _run(colab, notebook):
+    # Un fil par bibliothèque, hérité de l'environnement que fixe conftest.py.
     result = subprocess.run([str(colab["python"]), "-c", _RUNNER, str(notebook), str(notebook.parent)], capture_output=True,
-                            text=True, env={**os.environ, **ONE_THREAD, "LABKIT_SMOKE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""},
+                            text=True, env={**os.environ, "LABKIT_SMOKE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""},
                             cwd=notebook.parent)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
