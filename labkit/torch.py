@@ -266,7 +266,15 @@ class _EarlyStopping:
         return False, self.patience is not None and self.waited >= self.patience
 
 
-def _train_epoch(model, x_train, y_train, optimizer, generator, batch_size, augment, loss_fn):
+def _check_mixed(xb, targets, yb, n_classes: int):
+    """Ce que renvoie une fonction ``mix`` : (lot, cibles) de formes (N, ...) et (N, classes), cibles sommant à 1."""
+    if not (isinstance(xb, torch.Tensor) and isinstance(targets, torch.Tensor)):
+        raise LabkitError("`mix` doit renvoyer deux tenseurs (lot mélangé, cibles).")
+    if targets.shape != (len(yb), n_classes) or xb.shape[0] != len(yb):
+        raise DataError(f"`mix` doit renvoyer des cibles de forme ({len(yb)}, {n_classes}), reçu {tuple(targets.shape)}.")
+
+
+def _train_epoch(model, x_train, y_train, optimizer, generator, batch_size, augment, loss_fn, mix=None):
     """Une époque ; renvoie (perte moyenne, précision) vues pendant l'époque."""
     where = _model_device(model)
     model.train()
@@ -275,9 +283,20 @@ def _train_epoch(model, x_train, y_train, optimizer, generator, batch_size, augm
         xb, yb = x_train[idx], y_train[idx]
         if augment is not None:
             xb = augment(xb, generator)
+        targets = None
+        if mix is not None:
+            xb, targets = mix(xb, yb, generator)
         xb, yb = xb.to(where), yb.to(where)
         logits = model(xb)
-        loss = nn.functional.cross_entropy(logits, yb) if loss_fn is None else loss_fn(logits, xb, yb, idx)
+        if targets is not None:
+            _check_mixed(xb, targets, yb, logits.shape[1])
+            # Cibles « douces » : l'entropie croisée de PyTorch accepte des probabilités par classe.
+            targets = targets.to(where, logits.dtype)
+            yb = targets.argmax(1)
+        if loss_fn is not None:
+            loss = loss_fn(logits, xb, yb, idx)
+        else:
+            loss = nn.functional.cross_entropy(logits, yb if targets is None else targets)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -306,6 +325,7 @@ def fit(
     lr: float = 1e-3,
     weight_decay: float = 0.0,
     augment=None,
+    mix=None,
     loss_fn=None,
     patience: int | None = None,
     seed: int | None = None,
@@ -318,6 +338,10 @@ def fit(
     - ``weight_decay`` : régularisation L2 découplée (AdamW) ;
     - ``augment`` : fonction d'augmentation ``f(lot, générateur) -> lot`` appliquée à chaque
       lot d'entraînement (:func:`random_shift`, :func:`random_camera`) ; ``None`` pour aucune ;
+    - ``mix`` : fonction ``f(lot, étiquettes, générateur) -> (lot, cibles)`` qui mélange les
+      exemples d'un lot et renvoie des cibles douces de forme ``(N, classes)`` (le mixup du
+      notebook 02), appliquée après ``augment`` ; la perte est alors l'entropie croisée avec ces
+      cibles ;
     - ``loss_fn`` : perte ``f(logits, x, y, indices) -> tenseur`` à la place de l'entropie
       croisée (``indices`` : positions du lot dans ``x_train`` ; la distillation du notebook 07
       s'en sert) ; ``None`` pour l'entropie croisée ;
@@ -350,6 +374,8 @@ def fit(
         raise LabkitError(
             f"`augment` doit être une fonction f(lot, générateur) -> lot (par exemple lkt.random_shift) ou None, reçu {augment!r}."
         )
+    if mix is not None and not callable(mix):
+        raise LabkitError(f"`mix` doit être une fonction f(lot, étiquettes, générateur) -> (lot, cibles) ou None, reçu {mix!r}.")
     if seed is not None:
         torch.manual_seed(validate_int("seed", seed, minimum=0))
     _move(model, device)
@@ -363,7 +389,7 @@ def fit(
     start = time.perf_counter()
     bar = tqdm(range(epochs), desc=description, disable=not progress)
     for _ in bar:
-        loss, accuracy = _train_epoch(model, x_train, y_train, optimizer, generator, batch_size, augment, loss_fn)
+        loss, accuracy = _train_epoch(model, x_train, y_train, optimizer, generator, batch_size, augment, loss_fn, mix)
         if not np.isfinite(loss):
             raise TrainingError(f"La perte est devenue infinie ou NaN à l'époque {history.epochs} : réduisez `lr`.")
         val = evaluate(model, x_val, y_val)

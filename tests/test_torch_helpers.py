@@ -51,13 +51,39 @@ def test_augmentations_keep_shapes_and_labels():
     assert sorted(turned[0].flatten().tolist()) == sorted(images[0].flatten().tolist())
 
 
+def test_mix_with_one_hot_targets_is_plain_cross_entropy(case):
+    """Des cibles douces égales aux étiquettes one-hot donnent exactement l'entraînement ordinaire."""
+    def one_hot(xb, yb, generator):
+        return xb, torch.nn.functional.one_hot(yb, 10).float()
+
+    _, plain = _train(case)
+    _, mixed = _train(case, mix=one_hot)
+    assert mixed.history["loss"] == pytest.approx(plain.history["loss"], rel=1e-5)
+    assert mixed.history["val_loss"] == pytest.approx(plain.history["val_loss"], rel=1e-5)
+
+
+def test_mix_with_mixed_targets_changes_training_and_checks_its_output(case):
+    def halves(xb, yb, generator):
+        partner = torch.roll(torch.arange(len(yb)), 1)
+        targets = 0.5 * torch.nn.functional.one_hot(yb, 10).float() + 0.5 * torch.nn.functional.one_hot(yb[partner], 10).float()
+        return 0.5 * xb + 0.5 * xb[partner], targets
+
+    _, plain = _train(case)
+    _, mixed = _train(case, mix=halves)
+    assert mixed.history["loss"][-1] > plain.history["loss"][-1] + 0.1  # des cibles mélangées ne se prédisent pas à 100 %
+    with pytest.raises(LabkitError, match="cibles de forme"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val, case.y_val, progress=False, epochs=1,
+                mix=lambda xb, yb, g: (xb, torch.zeros(len(yb), 3)))
+
+
 def test_mlp_size_matches_the_lesson():
     assert lkt.count_parameters(lkt.make_mlp()) == 301_066
 
 
 @pytest.mark.parametrize(
     "kwargs, word",
-    [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"), ({"augment": "oui"}, "augment"), ({"patience": 0}, "patience")],
+    [({"epochs": 0}, "epochs"), ({"lr": -1.0}, "lr"), ({"augment": "oui"}, "augment"), ({"patience": 0}, "patience"),
+     ({"mix": "mixup"}, "mix")],
 )
 def test_fit_rejects_bad_arguments(case, kwargs, word):
     with pytest.raises(LabkitError, match=word):

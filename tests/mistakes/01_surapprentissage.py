@@ -29,8 +29,21 @@ UNSTRATIFIED_FOLDS = '''def stratified_kfold(y, k=5, seed=0):
 '''
 
 
+# Erreur classique : mélanger les images mais garder les étiquettes d'origine.
+HARD_LABELS_MIXUP = '''def mixup(images, labels, n_classes, alpha, rng):
+    """Erreur volontaire : les images sont mélangées, les étiquettes restent celles de l'exemple i."""
+    n = len(images)
+    lam = torch.from_numpy(rng.beta(alpha, alpha, size=n).astype(np.float32))
+    perm = torch.from_numpy(rng.permutation(n))
+    weights = lam.view(-1, *([1] * (images.ndim - 1)))
+    mixed = weights * images + (1 - weights) * images[perm]
+    return mixed, torch.nn.functional.one_hot(labels.long(), n_classes).float()
+'''
+
+
 #: Erreurs classiques : {cellule de réponse: code fautif}.
 MISTAKES = {
+    "ex5_mixup": HARD_LABELS_MIXUP,
     "ex2_early_stopping": WRONG_EARLY_STOPPING,
     "ex4_stratified_kfold": UNSTRATIFIED_FOLDS,
 }
@@ -63,4 +76,23 @@ SHORTCUTS = {
     "ex1_classify_history": REFERENCE_DIAGNOSIS,
     "ex3_remedies": TRAINED_ON_VALIDATION,
     "ex4_stratified_kfold": SCIKIT_LEARN_FOLDS,
+}
+
+# Le même mixup calculé en NumPy, avec une boucle sur les exemples, puis rendu en tenseurs : accepté.
+NUMPY_MIXUP = '''def mixup(images, labels, n_classes, alpha, rng):
+    x, y = images.numpy(), labels.numpy()
+    lam = rng.beta(alpha, alpha, size=len(x))
+    perm = rng.permutation(len(x))
+    mixed = np.empty_like(x)
+    targets = np.zeros((len(x), n_classes), dtype=np.float32)
+    for i, j in enumerate(perm):
+        mixed[i] = lam[i] * x[i] + (1 - lam[i]) * x[j]
+        targets[i, y[i]] += lam[i]
+        targets[i, y[j]] += 1 - lam[i]
+    return torch.from_numpy(mixed.astype(np.float32)), torch.from_numpy(targets)
+'''
+
+#: Réponses justes écrites autrement (une convention que l'énoncé accepte) : aucun point perdu.
+ACCEPTED = {
+    "ex5_mixup": NUMPY_MIXUP,
 }

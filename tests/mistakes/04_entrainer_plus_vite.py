@@ -35,9 +35,22 @@ NORM_AFTER_CLIPPING = '''def clip_by_global_norm(parameters, max_norm):
 '''
 
 
+# Erreur classique : un point de reprise qui ne garde que les poids (Adam repart sans moments, le planning au début).
+WEIGHTS_ONLY_CHECKPOINT = '''def save_checkpoint(path, model, optimizer, scheduler, step):
+    torch.save({"step": step, "model": model.state_dict()}, path)
+
+
+def load_checkpoint(path, model, optimizer, scheduler):
+    saved = torch.load(path, weights_only=True)
+    model.load_state_dict(saved["model"])
+    return int(saved["step"])
+'''
+
+
 #: Erreurs classiques : {cellule de réponse: code fautif}.
 MISTAKES = {
     "ex2_profile_cache": SELF_TIME_SHARES,
+    "ex4_checkpoint": WEIGHTS_ONLY_CHECKPOINT,
     "ex3_clip": NORM_AFTER_CLIPPING,
 }
 
@@ -47,7 +60,18 @@ TORCH_CLIPPING = '''def clip_by_global_norm(parameters, max_norm):
     return float(torch.nn.utils.clip_grad_norm_([p for p in parameters if p.grad is not None], max_norm))
 '''
 
+# Raccourci : appeler les points de reprise de labkit au lieu de les écrire (l'énoncé l'interdit).
+LABKIT_CHECKPOINTS = '''def save_checkpoint(path, model, optimizer, scheduler, step):
+    training.save_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, step=step)
+
+
+def load_checkpoint(path, model, optimizer, scheduler):
+    return training.load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler)["step"]
+'''
+
+
 #: Raccourcis : obtenir les points sans faire le travail (référence du cours, données d'évaluation).
 SHORTCUTS = {
     "ex3_clip": TORCH_CLIPPING,
+    "ex4_checkpoint": LABKIT_CHECKPOINTS,
 }
