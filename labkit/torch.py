@@ -266,12 +266,15 @@ class _EarlyStopping:
         return False, self.patience is not None and self.waited >= self.patience
 
 
-def _check_mixed(xb, targets, yb, n_classes: int):
-    """Ce que renvoie une fonction ``mix`` : (lot, cibles) de formes (N, ...) et (N, classes), cibles sommant à 1."""
+def _check_mixed(xb, targets, yb) -> None:
+    """Ce que renvoie une fonction ``mix`` : un lot de ``len(yb)`` exemples et des cibles (N, classes) de probabilités."""
     if not (isinstance(xb, torch.Tensor) and isinstance(targets, torch.Tensor)):
-        raise LabkitError("`mix` doit renvoyer deux tenseurs (lot mélangé, cibles).")
-    if targets.shape != (len(yb), n_classes) or xb.shape[0] != len(yb):
-        raise DataError(f"`mix` doit renvoyer des cibles de forme ({len(yb)}, {n_classes}), reçu {tuple(targets.shape)}.")
+        raise LabkitError("`mix` doit renvoyer deux tenseurs torch (lot mélangé, cibles).")
+    if xb.shape[0] != len(yb) or targets.ndim != 2 or targets.shape[0] != len(yb):
+        raise DataError(f"`mix` doit renvoyer un lot de {len(yb)} exemples et des cibles de forme ({len(yb)}, classes), "
+                        f"reçu {tuple(xb.shape)} et {tuple(targets.shape)}.")
+    if bool((targets < 0).any()) or not torch.allclose(targets.sum(dim=1), torch.ones(len(yb), dtype=targets.dtype), atol=1e-4):
+        raise DataError("`mix` doit renvoyer des cibles positives dont chaque ligne somme à 1 (des probabilités par classe).")
 
 
 def _train_epoch(model, x_train, y_train, optimizer, generator, batch_size, augment, loss_fn, mix=None):
@@ -286,13 +289,15 @@ def _train_epoch(model, x_train, y_train, optimizer, generator, batch_size, augm
         targets = None
         if mix is not None:
             xb, targets = mix(xb, yb, generator)
+            _check_mixed(xb, targets, yb)
         xb, yb = xb.to(where), yb.to(where)
         logits = model(xb)
         if targets is not None:
-            _check_mixed(xb, targets, yb, logits.shape[1])
+            if targets.shape[1] != logits.shape[1]:
+                raise DataError(f"`mix` renvoie des cibles à {targets.shape[1]} classes, le modèle en prédit {logits.shape[1]}.")
             # Cibles « douces » : l'entropie croisée de PyTorch accepte des probabilités par classe.
             targets = targets.to(where, logits.dtype)
-            yb = targets.argmax(1)
+            yb = targets.argmax(1)  # la précision vue pendant l'époque compare à la classe dominante du mélange
         if loss_fn is not None:
             loss = loss_fn(logits, xb, yb, idx)
         else:
@@ -339,9 +344,11 @@ def fit(
     - ``augment`` : fonction d'augmentation ``f(lot, générateur) -> lot`` appliquée à chaque
       lot d'entraînement (:func:`random_shift`, :func:`random_camera`) ; ``None`` pour aucune ;
     - ``mix`` : fonction ``f(lot, étiquettes, générateur) -> (lot, cibles)`` qui mélange les
-      exemples d'un lot et renvoie des cibles douces de forme ``(N, classes)`` (le mixup du
-      notebook 02), appliquée après ``augment`` ; la perte est alors l'entropie croisée avec ces
-      cibles ;
+      exemples d'un lot et renvoie des cibles douces de forme ``(N, classes)``, positives et
+      sommant à 1 (le mixup du notebook 01) ; ``générateur`` est le ``torch.Generator`` des lots.
+      Elle est appliquée après ``augment`` ; la perte est alors l'entropie croisée avec ces
+      cibles, et la précision vue pendant l'époque compare à leur classe dominante. Incompatible
+      avec ``loss_fn`` ;
     - ``loss_fn`` : perte ``f(logits, x, y, indices) -> tenseur`` à la place de l'entropie
       croisée (``indices`` : positions du lot dans ``x_train`` ; la distillation du notebook 07
       s'en sert) ; ``None`` pour l'entropie croisée ;
@@ -376,6 +383,8 @@ def fit(
         )
     if mix is not None and not callable(mix):
         raise LabkitError(f"`mix` doit être une fonction f(lot, étiquettes, générateur) -> (lot, cibles) ou None, reçu {mix!r}.")
+    if mix is not None and loss_fn is not None:
+        raise ConfigError("`mix` et `loss_fn` ne se combinent pas : `loss_fn` ne recevrait pas les cibles mélangées.")
     if seed is not None:
         torch.manual_seed(validate_int("seed", seed, minimum=0))
     _move(model, device)

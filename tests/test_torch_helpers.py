@@ -71,9 +71,19 @@ def test_mix_with_mixed_targets_changes_training_and_checks_its_output(case):
     _, plain = _train(case)
     _, mixed = _train(case, mix=halves)
     assert mixed.history["loss"][-1] > plain.history["loss"][-1] + 0.1  # des cibles mélangées ne se prédisent pas à 100 %
-    with pytest.raises(LabkitError, match="cibles de forme"):
-        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val, case.y_val, progress=False, epochs=1,
-                mix=lambda xb, yb, g: (xb, torch.zeros(len(yb), 3)))
+    tiny = dict(progress=False, epochs=1)
+    with pytest.raises(LabkitError, match="somme à 1"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val, case.y_val,
+                mix=lambda xb, yb, g: (xb, torch.zeros(len(yb), 10)), **tiny)
+    with pytest.raises(LabkitError, match="le modèle en prédit 10"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val, case.y_val,
+                mix=lambda xb, yb, g: (xb, torch.full((len(yb), 3), 1 / 3)), **tiny)
+    with pytest.raises(LabkitError, match="un lot de"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val, case.y_val,
+                mix=lambda xb, yb, g: (xb[:1], torch.full((len(yb), 10), 0.1)), **tiny)
+    with pytest.raises(LabkitError, match="loss_fn"):
+        lkt.fit(lkt.make_mlp(hidden=4), case.x_train, case.y_train, case.x_val, case.y_val, mix=halves,
+                loss_fn=lambda logits, x, y, idx: logits.sum(), **tiny)
 
 
 def test_mlp_size_matches_the_lesson():
