@@ -17,8 +17,19 @@ Chaque notebook commence par ``ctx = labkit.init(...)``. Trois règles, écrites
   des commandes et des bancs d'essai. Dans le notebook, on dimensionne une expérience
   par ``ctx.pick(full=..., smoke=...)``.
 
+- **Fils d'exécution.** PyTorch *entraîne* sur ``TRAINING_THREADS`` fils (2 : les deux
+  cœurs de Colab et de la machine de référence du cours ; un CNN du cours s'entraîne
+  1,85 fois plus vite qu'avec un fil), et l'on *mesure* une latence sur un seul : les
+  fonctions de :mod:`labkit.optimize.measure` fixent leur nombre de fils pendant la
+  mesure, puis rendent au cadre celui qu'il avait. Deux fils plutôt que « tous les
+  cœurs » : le résultat d'un entraînement dépend du nombre de fils (l'ordre des sommes
+  change), et le cours doit donner les mêmes chiffres sur toutes les machines qui ont au
+  moins deux cœurs. TensorFlow garde un fil : sur les petits réseaux du notebook 03, le
+  deuxième le ralentit (6,1 s contre 7,0 s pour 30 époques, mesuré le 2 décembre 2026).
+
 Variables d'environnement lues par labkit : ``LABKIT_SMOKE`` (mode rapide),
-``LABKIT_THREADS`` (fils par défaut, 1), ``LABKIT_CACHE_DIR`` (entraînements gardés par
+``LABKIT_THREADS`` (fils d'entraînement, 2 par défaut avec PyTorch ; la suite de tests et la
+correction en mettent 1, parce qu'elles lancent plusieurs notebooks à la fois), ``LABKIT_CACHE_DIR`` (entraînements gardés par
 ``fit_cached``), ``LABKIT_FIGURES_DIR`` (où ``save_figure`` et ``save_table`` écrivent les
 figures du site).
 """
@@ -61,9 +72,22 @@ def env_flag(name: str) -> bool:
     raise LabkitError(f"La variable d'environnement {name} doit valoir 1 ou 0 (oui/non), reçu {value!r}.")
 
 
-def env_threads() -> int:
-    """Le nombre de fils demandé par ``LABKIT_THREADS`` (1 par défaut), vérifié."""
-    value = os.environ.get("LABKIT_THREADS", "1").strip()
+#: Fils d'entraînement par défaut (voir les règles du module) ; moins si la machine a moins de cœurs.
+TRAINING_THREADS = 2
+
+
+def available_cores() -> int:
+    """Les cœurs que ce processus a le droit d'utiliser (ceux d'un conteneur limité, pas ceux de la machine)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def env_threads(framework: str | None = "torch") -> int:
+    """Le nombre de fils d'entraînement : ``LABKIT_THREADS`` s'il est donné, sinon ``TRAINING_THREADS`` pour
+    PyTorch (ou moins, sur une machine qui a moins de cœurs) et 1 pour TensorFlow, vérifié."""
+    default = str(min(TRAINING_THREADS, available_cores()) if framework == "torch" else 1)
+    value = os.environ.get("LABKIT_THREADS", default).strip()
     if not value.isdigit() or int(value) < 1:
         raise LabkitError(f"La variable d'environnement LABKIT_THREADS doit être un entier ≥ 1, reçu {value!r}.")
     return int(value)
@@ -184,8 +208,8 @@ def init(
 
     - fixe les graines (Python, NumPy et le cadre choisi) ;
     - détecte Colab et le matériel (``"cpu"`` ou ``"gpu"``) ;
-    - fixe le nombre de fils d'exécution (``LABKIT_THREADS``, 1 par défaut : les mesures
-      restent stables sur une machine partagée) ;
+    - fixe le nombre de fils d'entraînement (``threads``, sinon ``LABKIT_THREADS``, sinon 2
+      pour PyTorch et 1 pour Keras ; les mesures de latence, elles, se font sur un fil) ;
     - fait taire les journaux C++ de TensorFlow avant son import ;
     - active le mode rapide si ``smoke`` est vrai ou si ``LABKIT_SMOKE=1``.
 
@@ -199,7 +223,7 @@ def init(
     seed = validate_int("seed", seed, minimum=0)
     framework = validate_choice("framework", framework, FRAMEWORKS)
     smoke = validate_bool("smoke", smoke) or env_flag("LABKIT_SMOKE")
-    threads = env_threads() if threads is None else threads
+    threads = env_threads(framework) if threads is None else threads
     threads = validate_int("threads", threads, minimum=1, maximum=os.cpu_count() or 1)
     verbose = validate_bool("verbose", verbose)
 

@@ -10,8 +10,9 @@ import pytest
 # TensorFlow qui attendent en tournant se disputent les cœurs : la correction du notebook 06 a pris 480 s au lieu
 # d'environ 150 s. Fixé avant toute importation de torch ou de TensorFlow ; une mesure qui veut plusieurs fils les
 # demande explicitement (torch.set_num_threads, intra_op_num_threads), ce que ces variables n'empêchent pas.
+# ``LABKIT_THREADS`` ramène aussi à un fil l'entraînement des notebooks (``labkit.init`` en met 2 sinon).
 for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "TF_NUM_INTRAOP_THREADS",
-                  "TF_NUM_INTEROP_THREADS"):
+                  "TF_NUM_INTEROP_THREADS", "LABKIT_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 ROOT = Path(__file__).resolve().parents[1]

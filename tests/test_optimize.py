@@ -64,6 +64,20 @@ def test_latency_protocol_and_comparison_table():
     assert "latence b8 (ms)" in table.columns and "× plus rapide b1" in table.columns
 
 
+def test_a_measurement_on_one_thread_gives_the_training_threads_back():
+    model = lkt.make_cnn(width=2).eval()
+    x = np.zeros((4, 1, 32, 32), np.float32)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert measure_latency(model, x[:1], runs=3, warmup=0, threads=1)["threads"] == 1
+        assert torch.get_num_threads() == 2
+        compare({"cnn": model}, x, np.zeros(4, dtype=int), runs=3, warmup=0, batch_sizes=(1,), progress=False)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_measurement_refuses_a_model_in_training_mode_and_unknown_objects():
     with pytest.raises(LabkitError, match="eval"):
         TorchRunner(lkt.make_cnn(width=2))

@@ -17,6 +17,19 @@ def test_init_seeds_numpy_and_reports_context(monkeypatch, capsys):
     assert "graine 3" in capsys.readouterr().out
 
 
+def test_training_threads_default_to_two_and_follow_labkit_threads(monkeypatch):
+    from labkit.runtime import TRAINING_THREADS, available_cores
+
+    monkeypatch.delenv("LABKIT_THREADS", raising=False)
+    assert labkit.init(framework="torch", verbose=False).threads == min(TRAINING_THREADS, available_cores())
+    assert labkit.init(framework=None, verbose=False).threads == 1
+    monkeypatch.setenv("LABKIT_THREADS", "1")  # rend aussi à ce processus de test son fil unique
+    assert labkit.init(framework="torch", verbose=False).threads == 1
+    monkeypatch.setenv("LABKIT_THREADS", "deux")
+    with pytest.raises(LabkitError, match="LABKIT_THREADS"):
+        labkit.init(framework=None, verbose=False)
+
+
 def test_smoke_comes_from_parameter_or_environment(monkeypatch):
     monkeypatch.delenv("LABKIT_SMOKE", raising=False)
     assert labkit.init(smoke=True, framework=None, verbose=False).smoke

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from ..plotting import figures_dir as writing_figures_to
+from ..runtime import env_threads
 from .catalog import load_catalog
 from .paths import solution_path
 
@@ -74,12 +75,15 @@ def record_reference_run(figures_dir: Path, durations: dict[str, float]) -> Path
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines()[2:]:
             cells = [c.strip() for c in line.strip("|").split("|")]
-            if len(cells) == 4:
+            if len(cells) == 4:  # enregistrée avant que le nombre de fils ne soit noté : un fil pour tout
+                rows[cells[0]] = cells[1:] + ["1"]
+            elif len(cells) == 5:
                 rows[cells[0]] = cells[1:]
     today = datetime.date.today().isoformat()
+    threads = str(env_threads("torch"))
     for slug, seconds in durations.items():
-        rows[slug] = [today, machine_description(), f"{seconds:.0f}"]
-    lines = ["| notebook | date | machine | durée (s) |", "|---|---|---|---|"]
+        rows[slug] = [today, machine_description(), f"{seconds:.0f}", threads]
+    lines = ["| notebook | date | machine | durée (s) | fils d'entraînement PyTorch |", "|---|---|---|---|---|"]
     lines += [f"| {slug} | {' | '.join(values)} |" for slug, values in sorted(rows.items())]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

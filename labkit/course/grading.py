@@ -231,8 +231,11 @@ def autograde(course_root: Path, slug: str, *, students: list[str] | None = None
 
         extra = [f"--ResilientExecute.timeout={int(timeout)}"] if timeout else []
         # Un cache d'entraînements propre à chaque copie : une copie ne peut rien y laisser pour une autre.
+        # Un fil d'entraînement par copie (sauf LABKIT_THREADS choisi par l'enseignant) : les copies se corrigent
+        # côte à côte (`jobs`), et une copie reçoit la même note sur toutes les machines.
         with tempfile.TemporaryDirectory(prefix="labkit-cache-") as cache:
-            env = {"LABKIT_SMOKE": "1" if smoke else "0", "TF_CPP_MIN_LOG_LEVEL": "3", "LABKIT_CACHE_DIR": cache}
+            env = {"LABKIT_SMOKE": "1" if smoke else "0", "TF_CPP_MIN_LOG_LEVEL": "3", "LABKIT_CACHE_DIR": cache,
+                   "LABKIT_THREADS": os.environ.get("LABKIT_THREADS", "1")}
             result = nbgrader(course_root, "autograde", slug, "--student", student, "--force", "--create", *extra, env=env,
                               memory_gb=memory_gb, check=False)
         with lock:

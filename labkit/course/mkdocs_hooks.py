@@ -98,9 +98,11 @@ def _reference_note(root: Path, slug: str) -> str:
     path = root / "docs" / "figures" / "reference.md"
     for line in path.read_text(encoding="utf-8").splitlines()[2:] if path.is_file() else []:
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if len(cells) == 4 and cells[0] == slug:
+        if len(cells) in (4, 5) and cells[0] == slug:
+            threads = cells[4] if len(cells) == 5 else "1"
             return (f"\n\n---\n\n*Figures et tableaux de cette page : exécution complète du notebook le {cells[1]}, "
-                    f"sur {cells[2]} ({cells[3]} s). Vos propres chiffres, dans votre notebook, viennent de votre machine.*\n")
+                    f"sur {cells[2]} ({cells[3]} s ; entraînement PyTorch sur {threads} fil{'s' if threads != '1' else ''}, "
+                    "latences mesurées sur un fil). Vos propres chiffres, dans votre notebook, viennent de votre machine.*\n")
     return ""
 
 

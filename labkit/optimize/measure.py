@@ -19,6 +19,7 @@ import platform
 import tempfile
 import time
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,11 @@ class Runner:
 
     def set_threads(self, threads: int) -> None:
         """Fixe le nombre de fils du moteur (1 par défaut pour des mesures stables)."""
+
+    def shared_threads(self) -> int | None:
+        """Le nombre de fils que ce moteur partage avec le reste du notebook (PyTorch : un réglage global),
+        ``None`` quand le moteur a les siens (une session ONNX Runtime, un interpréteur LiteRT)."""
+        return None
 
     def size_bytes(self) -> int | None:
         """Taille sérialisée, en octets, ou ``None`` si elle n'a pas de sens."""
@@ -112,6 +118,11 @@ class TorchRunner(Runner):
         import torch
 
         torch.set_num_threads(threads)
+
+    def shared_threads(self) -> int:
+        import torch
+
+        return torch.get_num_threads()
 
     def _payload(self) -> bytes:
         import torch
@@ -268,21 +279,41 @@ def environment() -> dict:
     return info
 
 
+@contextmanager
+def measuring_threads(runner: Runner, threads: int):
+    """Le temps d'une mesure, ``runner`` calcule sur ``threads`` fils ; ensuite, le notebook retrouve les siens.
+
+    PyTorch règle ses fils pour tout le processus : sans cette restitution, un entraînement
+    lancé après une mesure sur un fil tournerait lui aussi sur un fil (deux fois plus lent).
+    """
+    previous = runner.shared_threads()
+    runner.set_threads(threads)
+    try:
+        yield runner
+    finally:
+        if previous is not None and previous != threads:
+            runner.set_threads(previous)
+
+
 def measure_latency(runner, batch, *, runs: int = 50, warmup: int = 5, threads: int = 1) -> dict:
-    """Latence d'un lot : ``warmup`` exécutions ignorées, puis médiane et 90ᵉ centile sur ``runs`` (en ms)."""
+    """Latence d'un lot : ``warmup`` exécutions ignorées, puis médiane et 90ᵉ centile sur ``runs`` (en ms).
+
+    La mesure se fait sur ``threads`` fils (1 par défaut) ; le nombre de fils d'entraînement du
+    notebook est rétabli après (:func:`measuring_threads`).
+    """
     runner = as_runner(runner)
     batch = validate_array("batch", batch, min_ndim=2).astype(np.float32)
     runs = validate_int("runs", runs, minimum=3)
     warmup = validate_int("warmup", warmup, minimum=0)
     threads = validate_int("threads", threads, minimum=1)
-    runner.set_threads(threads)
-    for _ in range(warmup):
-        runner(batch)
     times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        runner(batch)
-        times.append((time.perf_counter() - start) * 1000)
+    with measuring_threads(runner, threads):
+        for _ in range(warmup):
+            runner(batch)
+        for _ in range(runs):
+            start = time.perf_counter()
+            runner(batch)
+            times.append((time.perf_counter() - start) * 1000)
     return {
         "batch": len(batch),
         "threads": threads,
@@ -393,12 +424,12 @@ def compare(
             "taille (ko)": (runner.size_bytes() or np.nan) / 1000,
             "zippé (ko)": (runner.zipped_bytes() or np.nan) / 1000,
         }
-        runner.set_threads(threads)
-        row["précision"] = accuracy(runner, x_test, y_test)
-        for b in batch_sizes:
-            stats = measure_latency(runner, x_test[:b], runs=runs, warmup=warmup, threads=threads)
-            row[f"latence b{b} (ms)"] = stats["median_ms"]
-            row[f"p90 b{b} (ms)"] = stats["p90_ms"]
+        with measuring_threads(runner, threads):
+            row["précision"] = accuracy(runner, x_test, y_test)
+            for b in batch_sizes:
+                stats = measure_latency(runner, x_test[:b], runs=runs, warmup=warmup, threads=threads)
+                row[f"latence b{b} (ms)"] = stats["median_ms"]
+                row[f"p90 b{b} (ms)"] = stats["p90_ms"]
         rows[name] = row
     table = pd.DataFrame(rows).T
     table.index.name = "variante"
