@@ -23,10 +23,28 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """Le site construit une fois (``mkdocs build --strict``) pour ``test_site.py`` et ``test_site_browser.py``,
+    que la répartition ci-dessous place dans le même processus de test."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], cwd=ROOT,
+                            capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+#: Fichiers de tests qui partagent une fixture de session coûteuse : ils forment un seul groupe.
+SHARED_GROUPS = {"tests/test_site_browser.py": "tests/test_site.py"}
+
+
 def pytest_xdist_make_scheduler(config, log):
     """Répartition sur les deux processus de test : un fichier de tests par groupe (une fixture de module
     n'est exécutée qu'une fois), sauf ``test_grading.py``, où chaque notebook forme son propre groupe, si
-    bien que les corrections des notebooks se répartissent. (Le mode « loadgroup » de pytest-xdist n'a
+    bien que les corrections des notebooks se répartissent, et ``SHARED_GROUPS``. (Le mode « loadgroup » de pytest-xdist n'a
     pas d'effet avec pytest 9 : le groupe est calculé ici, à partir de l'identifiant du test.)"""
     from xdist.scheduler import LoadScopeScheduling
 
@@ -35,7 +53,7 @@ def pytest_xdist_make_scheduler(config, log):
             path, _, rest = nodeid.partition("::")
             if path.endswith("test_grading.py") and "[" in rest:
                 return f"{path}[{rest.split('[', 1)[1]}"
-            return path
+            return SHARED_GROUPS.get(path, path)
 
     return CourseScheduling(config, log)
 

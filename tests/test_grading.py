@@ -12,7 +12,10 @@ les deux processus de test.
 """
 
 import importlib.util
+import os
 import re
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -105,6 +108,29 @@ def test_the_solution_runs_without_error_or_anomaly(graded):
              if o.output_type == "stream" and o.get("name") == "stderr" for line in o.text.splitlines()
              if re.search(r"Warning|WARNING|oneDNN|absl|cuda_|TF-TRT", line)}
     assert not noise, sorted(noise)[:5]
+
+
+def test_deterministic_cells_reproduce_their_outputs_with_nbval(root, graded, tmp_path):
+    """Les cellules marquées « nbval-check-output » redonnent, dans une exécution neuve, les sorties qu'elles avaient
+    dans la copie « solution » corrigée (même graine, autre processus, autre dossier).
+
+    Le début du notebook corrigé, jusqu'à la dernière cellule marquée, est réexécuté par nbval, qui compare (les
+    cellules suivantes ne peuvent pas changer ces sorties). La correction fournit la première exécution : le
+    notebook n'est pas exécuté une fois de plus pour cela.
+    """
+    slug, course, _, _, _ = graded
+    nb = nbformat.read(course / "grading" / "autograded" / "solution" / slug / f"{slug}.ipynb", as_version=4)
+    marked = [i for i, c in enumerate(nb.cells) if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert marked, f"{slug} : aucune cellule marquée pour nbval"
+    assert all(nb.cells[i].outputs for i in marked), f"{slug} : une cellule marquée n'a pas de sortie dans la copie corrigée"
+    nb.cells = nb.cells[: marked[-1] + 1]
+    beginning = tmp_path / f"{slug}.ipynb"
+    nbformat.write(nb, beginning)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q", "-o", "addopts=", str(beginning)],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "LABKIT_SMOKE": "1"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
 
 
 def test_feedback_hides_the_hidden_tests(graded):

@@ -1,10 +1,8 @@
 """Le site : construction stricte depuis le catalogue, leçons avec leurs figures et tableaux mesurés, liens relatifs."""
 
 import html as html_lib
-import os
 import re
 import subprocess
-import sys
 
 import pytest
 
@@ -16,14 +14,8 @@ CATALOG = load_catalog()
 
 
 @pytest.fixture(scope="module")
-def site(root, tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=root, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
+def site(built_site):
+    return built_site
 
 
 def _page(site, markdown_path):

@@ -6,7 +6,6 @@ hôte, aucune image manquante, aucun lien interne cassé, aucune ancre introuvab
 les leçons. Les captures d'écran sont gardées dans ``build/test-artifacts/``.
 """
 
-import os
 import re
 import shutil
 import socket
@@ -36,11 +35,8 @@ def _free_port():
 
 
 @pytest.fixture(scope="module")
-def served_site(root, tmp_path_factory):
-    out = tmp_path_factory.mktemp("site_navigateur")
-    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], cwd=root,
-                           capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    assert build.returncode == 0, build.stderr[-3000:]
+def served_site(built_site):
+    out = built_site
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(out)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
