@@ -19,13 +19,14 @@ Chaque notebook commence par ``ctx = labkit.init(...)``. Trois règles, écrites
 
 - **Fils d'exécution.** PyTorch *entraîne* sur ``TRAINING_THREADS`` fils (2 : les deux
   cœurs de Colab et de la machine de référence du cours ; un CNN du cours s'entraîne
-  1,85 fois plus vite qu'avec un fil), et l'on *mesure* une latence sur un seul : les
+  1,85 fois plus vite qu'avec un fil, mesuré le même jour), et l'on *mesure* une latence sur un seul : les
   fonctions de :mod:`labkit.optimize.measure` fixent leur nombre de fils pendant la
   mesure, puis rendent au cadre celui qu'il avait. Deux fils plutôt que « tous les
   cœurs » : le résultat d'un entraînement dépend du nombre de fils (l'ordre des sommes
   change), et le cours doit donner les mêmes chiffres sur toutes les machines qui ont au
   moins deux cœurs. TensorFlow garde un fil : sur les petits réseaux du notebook 03, le
-  deuxième le ralentit (6,1 s contre 7,0 s pour 30 époques, mesuré le 2 décembre 2026).
+  deuxième le ralentit (30 époques du réseau du notebook 03 sur 700 images : 6,1 s sur un
+  fil, 7,0 s sur deux, mesuré le 2 décembre 2026).
 
 Variables d'environnement lues par labkit : ``LABKIT_SMOKE`` (mode rapide),
 ``LABKIT_THREADS`` (fils d'entraînement, 2 par défaut avec PyTorch ; la suite de tests et la

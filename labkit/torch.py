@@ -815,8 +815,8 @@ def fit_cached(model: nn.Module, x_train, y_train, x_val, y_val, *, cache_dir=No
     """:func:`fit`, mais un entraînement déjà fait est relu au lieu d'être refait (notebooks 06 et 07).
 
     La clé couvre tout ce qui détermine le résultat : l'architecture et les poids de départ du
-    modèle, les données, les options de :func:`fit`, l'état du générateur aléatoire de PyTorch et
-    la version de PyTorch. Relu, le modèle a les mêmes poids, l'historique est le même et l'état
+    modèle, les données, les options de :func:`fit`, l'état du générateur aléatoire de PyTorch,
+    la version de PyTorch et son nombre de fils. Relu, le modèle a les mêmes poids, l'historique est le même et l'état
     du générateur aléatoire est celui qu'aurait laissé l'entraînement : la suite du notebook ne
     voit pas la différence. Le professeur des notebooks 06 et 07, identique, n'est ainsi entraîné
     qu'une fois par machine. Dossier : ``cache_dir``, ``LABKIT_CACHE_DIR`` ou ``~/.cache/labkit``.
@@ -829,8 +829,9 @@ def fit_cached(model: nn.Module, x_train, y_train, x_val, y_val, *, cache_dir=No
     _check_model(model)
     folder = Path(cache_dir or os.environ.get("LABKIT_CACHE_DIR") or Path.home() / ".cache" / "labkit") / "entrainements"
     options = {k: (v.__name__ if callable(v) else v) for k, v in sorted(fit_options.items()) if k not in ("progress", "description")}
+    # Le nombre de fils compte : il change l'ordre des sommes, donc les poids obtenus.
     key = _digest(repr(model), *model.state_dict().values(), x_train, y_train, x_val, y_val, options, torch.get_rng_state(),
-                  torch.__version__)
+                  torch.__version__, torch.get_num_threads())
     path = folder / f"{key}.pt"
     if path.is_file():
         saved = torch.load(path, weights_only=False)
