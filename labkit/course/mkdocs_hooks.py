@@ -93,16 +93,19 @@ def parcours_table(catalog: Catalog, *, module: int | None = None, prefix: str =
     return "\n".join(lines)
 
 
-def _reference_note(root: Path, slug: str) -> str:
-    """D'où viennent les figures d'une leçon : la date et la machine de l'exécution de référence."""
+def _reference_note(root: Path, slug: str, frameworks=("torch",)) -> str:
+    """D'où viennent les figures d'une leçon : la date, la machine et les fils de l'exécution de référence."""
     path = root / "docs" / "figures" / "reference.md"
     for line in path.read_text(encoding="utf-8").splitlines()[2:] if path.is_file() else []:
         cells = [c.strip() for c in line.strip("|").split("|")]
         if len(cells) in (4, 5) and cells[0] == slug:
             threads = cells[4] if len(cells) == 5 else "1"
+            # Keras s'entraîne toujours sur un fil (labkit.runtime) : seul le nombre de fils de PyTorch est noté.
+            training = ("entraînement PyTorch sur " + threads + (" fils" if threads != "1" else " fil")
+                        if "torch" in frameworks else "entraînement Keras sur un fil")
             return (f"\n\n---\n\n*Figures et tableaux de cette page : exécution complète du notebook le {cells[1]}, "
-                    f"sur {cells[2]} ({cells[3]} s ; entraînement PyTorch sur {threads} fil{'s' if threads != '1' else ''}, "
-                    "latences mesurées sur un fil). Vos propres chiffres, dans votre notebook, viennent de votre machine.*\n")
+                    f"sur {cells[2]} ({cells[3]} s ; {training}, latences mesurées sur un fil). "
+                    "Vos propres chiffres, dans votre notebook, viennent de votre machine.*\n")
     return ""
 
 
@@ -110,7 +113,7 @@ def on_page_markdown(markdown, page, config, files):
     markdown = _include_results(markdown, _root(config))
     for nb in _catalog.notebooks:
         if page.file.src_uri == nb.lesson:
-            markdown += _reference_note(_root(config), nb.slug)
+            markdown += _reference_note(_root(config), nb.slug, nb.frameworks)
     depth = page.file.src_uri.count("/")
     prefix = "../" * depth
     if PARCOURS_MARK in markdown:
