@@ -25,16 +25,11 @@ def root() -> Path:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """Le site construit une fois (``mkdocs build --strict``) pour ``test_site.py`` et ``test_site_browser.py``,
-    que la répartition ci-dessous place dans le même processus de test."""
-    import subprocess
-    import sys
+    """Le site construit une fois (``mkdocs build --strict``, comme ``labkit-course site``) pour ``test_site.py`` et
+    ``test_site_browser.py``, que la répartition ci-dessous place dans le même processus de test."""
+    from labkit.course.publish import build_site
 
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)], cwd=ROOT,
-                            capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
+    return build_site(ROOT, tmp_path_factory.mktemp("site"))
 
 
 #: Fichiers de tests qui partagent une fixture de session coûteuse : ils forment un seul groupe.
