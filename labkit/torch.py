@@ -47,6 +47,8 @@ __all__ = [
     "count_macs",
     # notebooks 06 et 07
     "fit_cached",
+    # notebook 12
+    "PerImageNorm",
 ]
 
 logger = logging.getLogger(__name__)
@@ -850,3 +852,27 @@ def fit_cached(model: nn.Module, x_train, y_train, x_val, y_val, *, cache_dir=No
         torch.save(payload, handle)
     os.replace(handle.name, path)  # atomique : deux processus peuvent écrire la même entrée
     return history
+
+
+# =========================================================================== notebook 12 · projet final
+
+
+class PerImageNorm(nn.Module):
+    """Normalisation par image, dans le modèle : chaque image est centrée et réduite par ses propres pixels (notebook 12).
+
+    Elle efface la luminosité et le contraste de la prise de vue (notebook 02) ; placée en tête
+    du réseau, elle voyage avec l'artefact exporté : le service n'a rien à changer.
+
+    >>> out = PerImageNorm()(torch.rand(3, 1, 8, 8) * 0.8 + 0.1)
+    >>> round(abs(float(out.mean())), 3), round(float(out[0].std(unbiased=False)), 3)
+    (0.0, 1.0)
+    """
+
+    def __init__(self, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=(1, 2, 3), keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps)

@@ -110,6 +110,15 @@ def answer_tests_cell(answer_id: str) -> str:
     return answer_id.split("_", 1)[0] + "_tests"
 
 
+def exercise_tests_cells(answer_id: str, points: dict) -> set[str]:
+    """Les cellules de tests d'un exercice : ``ex2_early_stopping`` → ``{"ex2_tests"}`` ; un exercice à plusieurs
+    critères (notebook 12) en a plusieurs, ``ex2_latency_tests``, ``ex2_size_tests``… (``points`` : :func:`points_of`)."""
+    prefix = answer_id.split("_", 1)[0] + "_"
+    cells = {cell for cell in points if cell.startswith(prefix) and cell.endswith("_tests")}
+    assert cells, f"aucune cellule de tests pour {answer_id}"
+    return cells
+
+
 def assert_solution_full_and_untouched_zero(scores, points):
     assert scores["solution"]["max"] == sum(points.values())
     assert scores["solution"]["total"] == sum(points.values()), scores["solution"]["cells"]

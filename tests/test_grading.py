@@ -20,9 +20,9 @@ import sys
 import nbformat
 import pytest
 from _grading import (
-    answer_tests_cell,
     assert_only_these_lose_their_points,
     assert_solution_full_and_untouched_zero,
+    exercise_tests_cells,
     graded_course,
     points_of,
 )
@@ -47,20 +47,24 @@ def load_mistakes(root, slug):
     return module.MISTAKES, module.SHORTCUTS, getattr(module, "ACCEPTED", {})
 
 
-def copies(mistakes, shortcuts, accepted):
+def copies(mistakes, shortcuts, accepted, points):
     """Le moins de copies possible : chaque réponse (erreur, raccourci, convention acceptée) va dans la première copie
     où son exercice n'est pas déjà visé. Renvoie ``{nom: {grade_id: code}}`` et, pour chaque copie, les cellules de
-    tests qui doivent valoir 0 (celles des erreurs et des raccourcis ; une convention acceptée ne perd rien)."""
+    tests qui doivent valoir 0 (celles des erreurs et des raccourcis ; une convention acceptée ne perd rien).
+
+    Une erreur ou un raccourci perd toutes les cellules de tests de son exercice, sauf s'il est écrit
+    ``(code, {cellules})`` : il ne perd alors que ces cellules (un exercice à plusieurs critères, notebook 12)."""
     packed, lost = [], []
     for kind, answers in (("wrong", mistakes), ("wrong", shortcuts), ("accepted", accepted)):
-        for grade_id, code in answers.items():
+        for grade_id, entry in answers.items():
+            code, cells = entry if isinstance(entry, tuple) else (entry, exercise_tests_cells(grade_id, points))
             index = next((i for i, copy in enumerate(packed) if grade_id not in copy), len(packed))
             if index == len(packed):
                 packed.append({})
                 lost.append(set())
             packed[index][grade_id] = code
             if kind == "wrong":
-                lost[index].add(answer_tests_cell(grade_id))
+                lost[index] |= set(cells)
     names = [f"copie_{i + 1}" for i in range(len(packed))]
     return dict(zip(names, packed)), dict(zip(names, lost))
 
@@ -69,7 +73,7 @@ def copies(mistakes, shortcuts, accepted):
 def graded(request, root, tmp_path_factory):
     slug = request.param
     mistakes, shortcuts, accepted = load_mistakes(root, slug)
-    variants, lost = copies(mistakes, shortcuts, accepted)
+    variants, lost = copies(mistakes, shortcuts, accepted, points_of(solution_path(root, slug)))
     course, scores, run = graded_course(root, tmp_path_factory.mktemp(f"correction_{slug}"), slug, variants, timeout=300)
     holders = {grade_id: name for name, variant in variants.items() for grade_id in variant if grade_id in accepted
                and variant[grade_id] == accepted[grade_id]}
@@ -91,8 +95,8 @@ def test_other_accepted_conventions_lose_nothing(root, graded):
     slug, _, scores, _, holders = graded
     points = points_of(solution_path(root, slug))
     for grade_id, name in holders.items():
-        tests_cell = answer_tests_cell(grade_id)
-        assert scores[name]["cells"][tests_cell] == points[tests_cell], (grade_id, name, scores[name]["cells"])
+        for tests_cell in exercise_tests_cells(grade_id, points):
+            assert scores[name]["cells"][tests_cell] == points[tests_cell], (grade_id, name, scores[name]["cells"])
 
 
 def test_the_solution_runs_without_error_or_anomaly(graded):
