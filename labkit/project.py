@@ -51,13 +51,26 @@ def size_kb(path) -> float:
     return _file(path).stat().st_size / 1000
 
 
-def artifact_seed(path, salt: str) -> int:
-    """Une graine tirée des octets de l'artefact et de ``salt`` : connue seulement une fois l'artefact écrit.
+def _model_bytes(path: Path) -> bytes:
+    """Le modèle ONNX sans ses métadonnées (date d'export…) ; les octets du fichier s'il n'est pas lisible en ONNX."""
+    try:
+        import onnx
 
-    La correction génère ses images de la ligne avec cette graine : on ne peut pas entraîner
-    un modèle sur les images qui le jugeront, puisqu'elles dépendent du fichier du modèle.
+        model = onnx.load(str(path))
+    except Exception:  # pas un ONNX lisible : la correction échouera plus loin, avec son propre message
+        return path.read_bytes()
+    del model.metadata_props[:]
+    return model.SerializeToString()
+
+
+def artifact_seed(path, salt: str) -> int:
+    """Une graine tirée du modèle de l'artefact (graphe et poids) et de ``salt`` : connue seulement une fois le modèle écrit.
+
+    La correction génère ses images de la ligne avec cette graine : on ne peut pas entraîner un
+    modèle sur les images qui le jugeront, puisqu'elles dépendent de ses poids. Les métadonnées
+    (la date d'export) n'y entrent pas : le même entraînement, réexporté, est jugé sur les mêmes images.
     """
-    digest = hashlib.sha256(salt.encode() + _file(path).read_bytes()).digest()
+    digest = hashlib.sha256(salt.encode() + _model_bytes(_file(path))).digest()
     return int.from_bytes(digest[:4], "big") % 2**31
 
 

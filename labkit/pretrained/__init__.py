@@ -2,7 +2,7 @@
 
 Le *backbone* : trois blocs convolutifs (3×3, 16, 32 puis 64 canaux, normalisation de lot, ReLU,
 max-pooling 2×2) puis un max global : 64 caractéristiques par image, quelle que soit sa taille.
-Ses poids (``pcb_backbone.npz``, environ 100 ko) sont livrés dans le paquet : rien n'est
+Ses poids (``pcb_backbone.npz``, 91 ko) sont livrés dans le paquet : rien n'est
 téléchargé. Ils ont été produits par :mod:`labkit.pretrained.pretrain` (commande
 ``python -m labkit.pretrained.pretrain``), sur 24 000 images 32×32 prises par des caméras
 d'ateliers bien éclairés, tirées au hasard ; ``pcb_backbone.json`` garde les réglages, l'empreinte des poids et la
@@ -54,7 +54,6 @@ def weights_digest(arrays: dict) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
 def manifest() -> dict:
     """Le manifeste du pré-entraînement : réglages, empreinte des poids, mesures de fin."""
     if not MANIFEST_PATH.is_file():

@@ -18,10 +18,24 @@ config = {"input_size": input_size, "normalization": list(stats), "epochs": 15, 
           "techniques": ["réseau entraîné depuis zéro"]}
 '''
 
-# Erreur classique : livrer la version actuelle telle quelle, sans l'optimiser (trop lente, trop lourde, moins précise).
-UNOPTIMIZED_CURRENT_VERSION = '''export_classifier(baseline.eval(), DELIVERABLE, name="pcb-actuel", version="0.9.0", mean=workshop_stats[0],
-                  std=workshop_stats[1], input_size=64)
-'''
+# Erreur classique : « améliorer » le modèle livré par un ensemble (notebook 08) sans regarder le budget : trois
+# copies du modèle fp32 moyennées, ni quantifiées ni allégées. Même précision, mais trois fois le calcul et le fichier.
+UNOPTIMIZED_ENSEMBLE = ('''import copy
+
+
+class Ensemble(nn.Module):
+    def __init__(self, members):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x):
+        return torch.stack([member(x) for member in self.members]).mean(dim=0)
+
+
+ensemble = Ensemble([copy.deepcopy(model) for _ in range(3)]).eval()
+export_classifier(ensemble, DELIVERABLE, name="pcb-ligne", version="1.1.0", mean=config["normalization"][0],
+                  std=config["normalization"][1], input_size=config["input_size"])
+''', {"ex2_latency_tests", "ex2_size_tests"})
 
 # Erreur classique : une taille « mesurée » à la main en kio (1 024 octets) au lieu de ko (1 000 octets).
 SIZE_IN_KIB = '''import dataclasses
@@ -44,7 +58,7 @@ report_paths = {fmt: render_report(report, fmt, DELIVERABLES / f"rapport.{fmt}")
 #: Erreurs classiques : {cellule de réponse: code fautif} ou {cellule: (code, cellules de tests perdues)}.
 MISTAKES = {
     "ex1_model": IGNORES_CAMERA_SHIFT,
-    "ex2_deploy": UNOPTIMIZED_CURRENT_VERSION,
+    "ex2_deploy": UNOPTIMIZED_ENSEMBLE,
     "ex3_report": SIZE_IN_KIB,
 }
 
