@@ -47,8 +47,24 @@ def artifact_fingerprint(path) -> str:
 
 
 def size_kb(path) -> float:
-    """Taille du fichier en ko (1 ko = 1 000 octets)."""
-    return _file(path).stat().st_size / 1000
+    """Taille du modèle en ko (1 ko = 1 000 octets) : le fichier, plus les fichiers de poids externes qu'il nomme.
+
+    Un ONNX peut ranger ses poids à côté de lui (*external data*) : ils comptent dans la taille livrée.
+    """
+    path = _file(path)
+    total = path.stat().st_size
+    try:
+        import onnx
+
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception:  # pas un ONNX lisible : sa taille est celle du fichier
+        return total / 1000
+    locations = {entry.value for tensor in model.graph.initializer if tensor.data_location == onnx.TensorProto.EXTERNAL
+                 for entry in tensor.external_data if entry.key == "location"}
+    for location in locations:
+        external = path.parent / location
+        total += external.stat().st_size if external.is_file() else 0
+    return total / 1000
 
 
 def _model_bytes(path: Path) -> bytes:
@@ -94,14 +110,18 @@ def evaluate_artifact(path, data, *, batch_size: int = 256) -> dict:
     batch_size = validate_int("batch_size", batch_size, minimum=1)
     if not hasattr(data, "images") or not hasattr(data, "labels"):
         raise LabkitError(f"`data` doit être un jeu d'images étiquetées (PCBDefects), reçu {type(data).__name__}.")
+    if len(data.labels) == 0:
+        raise LabkitError("`data` est vide : il faut au moins une image étiquetée.")
     artifact = load_artifact(_file(path))
     x, y = _prepared(artifact, data)
     predictions = np.concatenate([artifact.predict_proba(x[i : i + batch_size]).argmax(axis=1)
                                   for i in range(0, len(x), batch_size)])
     n_classes = len(artifact.metadata.class_names)
-    recall = np.array([float((predictions[y == c] == c).mean()) if (y == c).any() else float("nan") for c in range(n_classes)])
+    present = [c for c in range(n_classes) if (y == c).any()]
+    recall = np.full(n_classes, np.nan)
+    recall[present] = [float((predictions[y == c] == c).mean()) for c in present]
     return {"accuracy": float((predictions == y).mean()), "class_recall": recall,
-            "min_class_recall": float(np.nanmin(recall)), "predictions": predictions}
+            "min_class_recall": float(recall[present].min()), "predictions": predictions}
 
 
 def reference_artifact(path) -> Path:
@@ -145,18 +165,20 @@ def latency_ratio(path, reference_path, *, runs: int = 100, rounds: int = 7, war
     runs = validate_int("runs", runs, minimum=5)
     rounds = validate_int("rounds", rounds, minimum=1)
     warmup = validate_int("warmup", warmup, minimum=0)
-    models = {}
+    models, rng = {}, np.random.default_rng()  # une image que le modèle ne peut pas reconnaître d'avance
     for key, file in (("model", _file(path)), ("reference", _file(reference_path, "reference_path"))):
         artifact = load_artifact(file, threads=1)
         size = artifact.metadata.input_size
-        batch = np.random.default_rng(0).standard_normal((1, 1, size, size)).astype(np.float32)
+        batch = rng.standard_normal((1, 1, size, size)).astype(np.float32)
         models[key] = (artifact.session, artifact.input_name, batch)
     for session, name, batch in models.values():
         for _ in range(warmup):
             session.run(None, {name: batch})
     ratios, medians = [], {"model": [], "reference": []}
-    for _ in range(rounds):
-        for key, (session, name, batch) in models.items():
+    for round_index in range(rounds):
+        order = ("model", "reference") if round_index % 2 == 0 else ("reference", "model")  # l'ordre alterne aussi
+        for key in order:
+            session, name, batch = models[key]
             medians[key].append(_median_ms(session, name, batch, runs))
         ratios.append(medians["model"][-1] / medians["reference"][-1])
     return {"ratio": float(np.median(ratios)), "ratio_min": float(min(ratios)), "ratio_max": float(max(ratios)),
@@ -178,6 +200,8 @@ def budget_table(path, data, reference_path, budget, *, latency=None):
         raise LabkitError(f"`budget` doit être un LineBudget (project.budget), reçu {type(budget).__name__}.")
     scores = evaluate_artifact(path, data)
     latency = latency_ratio(path, reference_path) if latency is None else latency
+    if not isinstance(latency, dict) or "ratio" not in latency:
+        raise LabkitError(f"`latency` doit être le résultat de latency_ratio (un dictionnaire avec « ratio »), reçu {latency!r:.80}.")
     rows = [
         ("précision sur la ligne", scores["accuracy"], f"≥ {budget.min_accuracy:.2f}", scores["accuracy"] >= budget.min_accuracy),
         ("rappel minimal par classe", scores["min_class_recall"], f"≥ {budget.min_class_recall:.2f}",
@@ -206,10 +230,18 @@ def budget_measurements(table, *, data, artifact) -> dict:
     ``data`` : le :class:`labkit.report.DataRef` des images mesurées ; ``artifact`` : le fichier mesuré,
     nommé par son empreinte dans la provenance. Renvoie ``{grandeur du rapport: Measurement}``.
     """
-    from .report.model import Machine, Measurement, Source, _now
+    import datetime as _dt
 
-    machine, measured_at = Machine.current(), _now()
-    source = Source("compare", f"budget_table · {Path(artifact).name} · {artifact_fingerprint(artifact)}")
+    from .report.model import DataRef, Machine, Measurement, Source
+
+    artifact = _file(artifact, "artifact")
+    if not isinstance(data, DataRef):
+        raise LabkitError(f"`data` doit être un DataRef de labkit.report (les images mesurées), reçu {type(data).__name__}.")
+    if not hasattr(table, "index") or "mesure" not in getattr(table, "columns", ()):
+        raise LabkitError("`table` doit être le tableau de labkit.project.budget_table (colonnes « mesure », « limite », « tenu »).")
+    machine = Machine.current()
+    measured_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    source = Source("compare", f"budget_table · {artifact.name} · {hashlib.sha256(artifact.read_bytes()).hexdigest()[:16]}")
     measurements = {}
     for criterion, quantity, unit in BUDGET_QUANTITIES:
         if criterion not in table.index:
@@ -222,11 +254,11 @@ def budget_measurements(table, *, data, artifact) -> dict:
 
 
 __all__ = [
+    "BUDGET_QUANTITIES",
     "REFERENCE_INPUT_SIZE",
     "REFERENCE_WIDTH",
     "artifact_fingerprint",
     "artifact_seed",
-    "BUDGET_QUANTITIES",
     "budget_measurements",
     "budget_table",
     "evaluate_artifact",

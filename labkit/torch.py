@@ -870,7 +870,7 @@ class PerImageNorm(nn.Module):
 
     def __init__(self, eps: float = 1e-5):
         super().__init__()
-        self.eps = eps
+        self.eps = validate_float("eps", eps, minimum=0, exclusive_minimum=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         mean = x.mean(dim=(1, 2, 3), keepdim=True)

@@ -239,3 +239,20 @@ def test_every_notebook_follows_the_safe_pattern(root, slug):
     for cell in nb.cells:
         if guard._is_answer(cell):
             assert guard.scan_answer(cell.source, protected, imports) == [], (slug, cell.metadata["nbgrader"]["grade_id"])
+
+
+@pytest.mark.parametrize("source", [
+    "b = type(project.budget)\nb.min_accuracy = 0.0",
+    "m = getattr(labkit, 'project')\nm.evaluate_artifact = print",
+    "object.__setattr__(project.budget, 'min_accuracy', 0.0)",
+    "class Budget:\n    pass\n\nBudget.__init__ = print",
+])
+def test_the_scan_refuses_to_change_a_class_or_module_reached_through_a_call(source):
+    """Une classe ou un module atteint par ``type()``, ``getattr()`` ou une méthode spéciale ne se modifie pas."""
+    assert guard.scan_answer(source, {"project"}, {"labkit": "labkit"})
+
+
+def test_the_scan_still_accepts_a_torch_module_that_calls_its_parent():
+    source = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(2, 2)\n\n"
+              "kind = type(model)\nname = kind.__name__")
+    assert guard.scan_answer(source, set(), {"nn": "torch.nn"}) == []

@@ -198,3 +198,19 @@ def test_budget_measurements_keep_the_provenance_of_the_artifact(reference):
     assert measures["taille du fichier"].unit == "ko" and measures["latence b1 / latence de la référence"].direction == "lower"
     with pytest.raises(LabkitError, match="`budget`"):
         budget_table(reference, line, reference, {"min_accuracy": 0.8}, latency=latency)
+
+
+def test_the_hidden_tests_write_the_budget_of_the_line_in_clear(root):
+    """Les tests cachés du notebook 12 écrivent le budget en clair (rien que la copie puisse modifier) : les mêmes
+    valeurs que ``LineBudget``, et un sel de graine que la version étudiante ne contient pas."""
+    import re
+
+    solution = (root / "solutions" / "12_projet_pcb" / "12_projet_pcb.ipynb").read_text(encoding="utf-8")
+    student = (root / "notebooks" / "12_projet_pcb" / "12_projet_pcb.ipynb").read_text(encoding="utf-8")
+    budget = LineBudget()
+    for name, value in (("_MIN_ACCURACY", budget.min_accuracy), ("_MIN_CLASS_RECALL", budget.min_class_recall),
+                        ("_MAX_LATENCY_RATIO", budget.max_latency_ratio), ("_MAX_SIZE_KB", budget.max_size_kb)):
+        found = {float(v) for v in re.findall(rf"{name} = ([0-9.]+)", solution)}
+        assert found == {value}, (name, found)
+    salts = set(re.findall(r'artifact_seed\((?:FP32_ARTIFACT|DELIVERABLE), \\"([^\\]+)\\"\)', solution))
+    assert len(salts) == 2 and not any(salt in student for salt in salts), salts

@@ -24,9 +24,9 @@ GRADING_RULES = (
     "> **Correction automatique.** Seul le code des cellules de réponse (celles qui contiennent "
     "`VOTRE CODE ICI`) est corrigé, replacé dans le notebook de l'enseignant : écrivez-y aussi vos fonctions "
     "auxiliaires, car une cellule que vous ajoutez n'est pas exécutée à la correction. Dans une réponse, ne "
-    "redéfinissez ni les noms du notebook (imports, constantes en capitales, `ctx`) ni les fonctions de Python, "
-    "ne modifiez pas de module, n'utilisez ni commande magique ni `except:` sans type, et n'appelez pas la "
-    "fonction de référence du cours quand l'exercice demande de l'écrire : la cellule serait neutralisée. "
+    "redéfinissez ni les noms du notebook (imports, fonctions et classes qu'il définit, constantes en capitales, "
+    "`ctx`) ni les fonctions de Python, ne modifiez pas de module, n'utilisez ni commande magique ni `except:` "
+    "sans type, et n'appelez pas la fonction de référence du cours quand l'exercice demande de l'écrire : la cellule serait neutralisée. "
     "La correction choisit le mode (rapide ou complet) et évalue les modèles entraînés sur des données qu'elle "
     "génère elle-même."
 )

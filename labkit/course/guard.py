@@ -70,7 +70,11 @@ FORBIDDEN_ATTRIBUTES = ("__code__", "__globals__", "__builtins__", "__dict__", "
                         "__defaults__", "__kwdefaults__", "__bases__", "__mro__", "__class__", "__func__", "__self__",
                         "__loader__", "__spec__", "__import__", "f_globals", "f_locals", "f_back", "tb_frame",
                         "gi_frame", "cr_frame", "environ", "excepthook", "displayhook", "stdout", "stderr",
-                        "input_transformers_post", "input_transformers_cleanup", "events")
+                        "input_transformers_post", "input_transformers_cleanup", "events", "__setattr__", "__delattr__")
+
+#: Fonctions de Python dont le résultat est traité comme un module : on ne modifie pas ce qu'elles renvoient
+#: (``b = type(objet); b.seuil = 0`` changerait la classe pour tout le notebook, tests cachés compris).
+TAINTING_CALLS = ("getattr", "type")
 
 #: Commandes magiques permises dans une cellule de réponse (mesurer un temps, afficher des figures).
 ALLOWED_MAGICS = ("%time", "%timeit", "%%time", "%%timeit", "%matplotlib")
@@ -127,7 +131,9 @@ class _Scanner(ast.NodeVisitor):
             self._bind_target(target.value)
         elif isinstance(target, (ast.Attribute, ast.Subscript)):
             root = _root(target)
-            if root is None:
+            if isinstance(target, ast.Attribute) and target.attr.startswith("__"):
+                self.flag(target, f"modification de « {target.attr} » : une méthode spéciale ne se remplace pas ici")
+            elif root is None:
                 self.flag(target, "modification d'un objet obtenu par un appel (getattr…) : interdit")
             elif root in self.modules or root.startswith("__"):
                 self.flag(target, f"modification de « {root} », un module ou un objet importé : interdit")
@@ -254,7 +260,8 @@ class _Scanner(ast.NodeVisitor):
     # -- alias d'un module : « m = np » puis « m.x = … »
     def _taint(self, targets, value) -> None:
         root = _root(value) if isinstance(value, (ast.Name, ast.Attribute)) else None
-        if root is not None and root in self.modules:
+        tainting = isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id in TAINTING_CALLS
+        if tainting or (root is not None and root in self.modules):
             for target in targets:
                 if isinstance(target, ast.Name):
                     self.modules.add(target.id)

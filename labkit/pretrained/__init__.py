@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -150,29 +149,10 @@ def make_transfer_model(*, n_classes: int = 6, pretrained: bool = True, freeze: 
 
     n_classes = validate_int("n_classes", n_classes, minimum=2)
     dropout = validate_float("dropout", dropout, minimum=0, maximum=1, exclusive_maximum=True)
+    from ._torch import TransferModel
+
     backbone = load_backbone(pretrained=pretrained, freeze=freeze)
-    return _transfer_class()(backbone, nn.Sequential(nn.Dropout(dropout), nn.Linear(FEATURES, n_classes)), frozen=freeze)
-
-
-@lru_cache(maxsize=1)
-def _transfer_class():
-    """La classe du modèle de transfert, créée au premier appel (``import labkit`` ne charge pas PyTorch)."""
-    from torch import nn
-
-    class TransferModel(nn.Sequential):
-        """Backbone + tête ; un backbone gelé reste en mode évaluation même pendant ``model.train()``."""
-
-        def __init__(self, backbone, head, *, frozen: bool):
-            super().__init__(backbone, head)
-            self.frozen = frozen
-
-        def train(self, mode: bool = True):
-            super().train(mode)
-            if self.frozen:
-                self[0].eval()
-            return self
-
-    return TransferModel
+    return TransferModel(backbone, nn.Sequential(nn.Dropout(dropout), nn.Linear(FEATURES, n_classes)), frozen=freeze)
 
 
 # --------------------------------------------------------------------------- Keras
@@ -184,11 +164,11 @@ def load_keras_backbone(*, pretrained: bool = True, freeze: bool = False, input_
     Les poids livrés y sont recopiés depuis leur forme PyTorch : les deux cadres calculent
     les mêmes caractéristiques (écart de l'ordre de 1e-5).
     """
-    import keras
-
     validate_bool("pretrained", pretrained)
     validate_bool("freeze", freeze)
     input_size = validate_int("input_size", input_size, minimum=8)
+    import keras
+
     layers = [keras.Input((input_size, input_size, 1))]
     for i, out in enumerate(BACKBONE_WIDTHS):
         layers += [

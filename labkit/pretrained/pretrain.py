@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import LabkitError
 from . import BACKBONE_WIDTHS, FEATURES, MANIFEST_PATH, PRETRAINING_SIZE, WEIGHTS_PATH, backbone_arrays, make_backbone, weights_digest
 
 FULL = dict(n_images=24000, epochs=15, batch_size=128, lr=3e-3, threads=2, seed=10_000, chunk=500)
@@ -48,7 +49,23 @@ def pretraining_images(n_images: int, *, seed: int, chunk: int = 500) -> tuple[n
 
 
 def pretrain(settings: dict, *, progress: bool = True) -> tuple[dict, dict]:
-    """Pré-entraîne le backbone avec ``settings`` ; renvoie ``(poids, manifeste)``."""
+    """Pré-entraîne le backbone avec ``settings`` (les clés de :data:`FULL`) ; renvoie ``(poids, manifeste)``.
+
+    Le nombre de fils de PyTorch est fixé pendant le pré-entraînement, puis rendu.
+    """
+    import torch
+
+    missing = sorted(set(FULL) - set(settings))
+    if missing:
+        raise LabkitError(f"`settings` : il manque {', '.join(missing)} (voir labkit.pretrained.pretrain.FULL).")
+    threads = torch.get_num_threads()
+    try:
+        return _pretrain(settings, progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _pretrain(settings: dict, *, progress: bool) -> tuple[dict, dict]:
     import torch
     from torch import nn
 
