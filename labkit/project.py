@@ -194,7 +194,7 @@ def budget_table(path, data, reference_path, budget, *, latency=None):
     """
     import pandas as pd
 
-    from .datasets.line import LineBudget
+    from .datasets.line import LineBudget, _french
 
     if not isinstance(budget, LineBudget):
         raise LabkitError(f"`budget` doit être un LineBudget (project.budget), reçu {type(budget).__name__}.")
@@ -203,10 +203,10 @@ def budget_table(path, data, reference_path, budget, *, latency=None):
     if not isinstance(latency, dict) or "ratio" not in latency:
         raise LabkitError(f"`latency` doit être le résultat de latency_ratio (un dictionnaire avec « ratio »), reçu {latency!r:.80}.")
     rows = [
-        ("précision sur la ligne", scores["accuracy"], f"≥ {budget.min_accuracy:.2f}", scores["accuracy"] >= budget.min_accuracy),
-        ("rappel minimal par classe", scores["min_class_recall"], f"≥ {budget.min_class_recall:.2f}",
+        ("précision sur la ligne", scores["accuracy"], _french(f"≥ {budget.min_accuracy:.2f}"), scores["accuracy"] >= budget.min_accuracy),
+        ("rappel minimal par classe", scores["min_class_recall"], _french(f"≥ {budget.min_class_recall:.2f}"),
          scores["min_class_recall"] >= budget.min_class_recall),
-        ("latence b1 / latence de la référence", latency["ratio"], f"≤ {budget.max_latency_ratio:.2f}",
+        ("latence b1 / latence de la référence", latency["ratio"], _french(f"≤ {budget.max_latency_ratio:.2f}"),
          latency["ratio"] <= budget.max_latency_ratio),
         ("taille du fichier (ko)", size_kb(path), f"≤ {budget.max_size_kb:.0f}", size_kb(path) <= budget.max_size_kb),
     ]

@@ -40,6 +40,11 @@ LINE_DIFFICULTY = 0.35
 LINE_IMAGE_SIZE = 64
 
 
+def _french(text: str) -> str:
+    """Un seuil affiché à la française (virgule décimale)."""
+    return text.replace(".", ",")
+
+
 @dataclass(frozen=True)
 class LineBudget:
     """Le budget de déploiement du poste d'inspection, jugé sur les images de la ligne.
@@ -69,9 +74,9 @@ class LineBudget:
                     "taille du fichier (ko)",
                 ],
                 "limite": [
-                    f"≥ {self.min_accuracy:.2f}",
-                    f"≥ {self.min_class_recall:.2f}",
-                    f"≤ {self.max_latency_ratio:.2f}",
+                    _french(f"≥ {self.min_accuracy:.2f}"),
+                    _french(f"≥ {self.min_class_recall:.2f}"),
+                    _french(f"≤ {self.max_latency_ratio:.2f}"),
                     f"≤ {self.max_size_kb:.0f}",
                 ],
             }
