@@ -25,25 +25,16 @@ from pathlib import Path
 import numpy as np
 
 from .errors import LabkitError
-from .validation import validate_int
+from .validation import validate_file, validate_int
 
 #: Largeur du CNN de référence (celui des notebooks 10 et 11, en 64×64) pour le budget de latence.
 REFERENCE_WIDTH = 32
 REFERENCE_INPUT_SIZE = 64
 
 
-def _file(path, name: str = "path") -> Path:
-    if not isinstance(path, (str, Path)):
-        raise LabkitError(f"`{name}` doit être un chemin de fichier, reçu {type(path).__name__}.")
-    path = Path(path)
-    if not path.is_file():
-        raise LabkitError(f"`{name}` : fichier introuvable : {path}")
-    return path
-
-
 def artifact_fingerprint(path) -> str:
     """Les 16 premiers caractères hexadécimaux du SHA-256 du fichier ``path``."""
-    return hashlib.sha256(_file(path).read_bytes()).hexdigest()[:16]
+    return hashlib.sha256(validate_file("path", path).read_bytes()).hexdigest()[:16]
 
 
 def size_kb(path) -> float:
@@ -51,7 +42,7 @@ def size_kb(path) -> float:
 
     Un ONNX peut ranger ses poids à côté de lui (*external data*) : ils comptent dans la taille livrée.
     """
-    path = _file(path)
+    path = validate_file("path", path)
     total = path.stat().st_size
     try:
         import onnx
@@ -86,7 +77,7 @@ def artifact_seed(path, salt: str) -> int:
     modèle sur les images qui le jugeront, puisqu'elles dépendent de ses poids. Les métadonnées
     (la date d'export) n'y entrent pas : le même entraînement, réexporté, est jugé sur les mêmes images.
     """
-    digest = hashlib.sha256(salt.encode() + _model_bytes(_file(path))).digest()
+    digest = hashlib.sha256(salt.encode() + _model_bytes(validate_file("path", path))).digest()
     return int.from_bytes(digest[:4], "big") % 2**31
 
 
@@ -112,7 +103,7 @@ def evaluate_artifact(path, data, *, batch_size: int = 256) -> dict:
         raise LabkitError(f"`data` doit être un jeu d'images étiquetées (PCBDefects), reçu {type(data).__name__}.")
     if len(data.labels) == 0:
         raise LabkitError("`data` est vide : il faut au moins une image étiquetée.")
-    artifact = load_artifact(_file(path))
+    artifact = load_artifact(validate_file("path", path))
     x, y = _prepared(artifact, data)
     predictions = np.concatenate([artifact.predict_proba(x[i : i + batch_size]).argmax(axis=1)
                                   for i in range(0, len(x), batch_size)])
@@ -135,10 +126,9 @@ def reference_artifact(path) -> Path:
     from .serve.artifact import export_classifier
     from .torch import make_cnn
 
-    state = torch.random.get_rng_state()
-    torch.manual_seed(0)
-    model = make_cnn(width=REFERENCE_WIDTH).eval()
-    torch.random.set_rng_state(state)
+    with torch.random.fork_rng():  # ne touche pas à l'état aléatoire du notebook
+        torch.manual_seed(0)
+        model = make_cnn(width=REFERENCE_WIDTH).eval()
     return export_classifier(model, path, name="reference", version="1.0.0", mean=0.5, std=0.25,
                              input_size=REFERENCE_INPUT_SIZE)
 
@@ -166,7 +156,8 @@ def latency_ratio(path, reference_path, *, runs: int = 100, rounds: int = 7, war
     rounds = validate_int("rounds", rounds, minimum=1)
     warmup = validate_int("warmup", warmup, minimum=0)
     models, rng = {}, np.random.default_rng()  # une image que le modèle ne peut pas reconnaître d'avance
-    for key, file in (("model", _file(path)), ("reference", _file(reference_path, "reference_path"))):
+    files = (("model", validate_file("path", path)), ("reference", validate_file("reference_path", reference_path)))
+    for key, file in files:
         artifact = load_artifact(file, threads=1)
         size = artifact.metadata.input_size
         batch = rng.standard_normal((1, 1, size, size)).astype(np.float32)
@@ -194,7 +185,8 @@ def budget_table(path, data, reference_path, budget, *, latency=None):
     """
     import pandas as pd
 
-    from .datasets.line import LineBudget, _french
+    from .datasets.line import LineBudget
+    from .report.model import format_number
 
     if not isinstance(budget, LineBudget):
         raise LabkitError(f"`budget` doit être un LineBudget (project.budget), reçu {type(budget).__name__}.")
@@ -203,10 +195,11 @@ def budget_table(path, data, reference_path, budget, *, latency=None):
     if not isinstance(latency, dict) or "ratio" not in latency:
         raise LabkitError(f"`latency` doit être le résultat de latency_ratio (un dictionnaire avec « ratio »), reçu {latency!r:.80}.")
     rows = [
-        ("précision sur la ligne", scores["accuracy"], _french(f"≥ {budget.min_accuracy:.2f}"), scores["accuracy"] >= budget.min_accuracy),
-        ("rappel minimal par classe", scores["min_class_recall"], _french(f"≥ {budget.min_class_recall:.2f}"),
+        ("précision sur la ligne", scores["accuracy"], f"≥ {format_number(budget.min_accuracy, 2)}",
+         scores["accuracy"] >= budget.min_accuracy),
+        ("rappel minimal par classe", scores["min_class_recall"], f"≥ {format_number(budget.min_class_recall, 2)}",
          scores["min_class_recall"] >= budget.min_class_recall),
-        ("latence b1 / latence de la référence", latency["ratio"], _french(f"≤ {budget.max_latency_ratio:.2f}"),
+        ("latence b1 / latence de la référence", latency["ratio"], f"≤ {format_number(budget.max_latency_ratio, 2)}",
          latency["ratio"] <= budget.max_latency_ratio),
         ("taille du fichier (ko)", size_kb(path), f"≤ {budget.max_size_kb:.0f}", size_kb(path) <= budget.max_size_kb),
     ]
@@ -234,14 +227,14 @@ def budget_measurements(table, *, data, artifact) -> dict:
 
     from .report.model import DataRef, Machine, Measurement, Source
 
-    artifact = _file(artifact, "artifact")
+    artifact = validate_file("artifact", artifact)
     if not isinstance(data, DataRef):
         raise LabkitError(f"`data` doit être un DataRef de labkit.report (les images mesurées), reçu {type(data).__name__}.")
     if not hasattr(table, "index") or "mesure" not in getattr(table, "columns", ()):
         raise LabkitError("`table` doit être le tableau de labkit.project.budget_table (colonnes « mesure », « limite », « tenu »).")
     machine = Machine.current()
     measured_at = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    source = Source("compare", f"budget_table · {artifact.name} · {hashlib.sha256(artifact.read_bytes()).hexdigest()[:16]}")
+    source = Source("compare", f"budget_table · {artifact.name} · {artifact_fingerprint(artifact)}")
     measurements = {}
     for criterion, quantity, unit in BUDGET_QUANTITIES:
         if criterion not in table.index:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -151,3 +152,17 @@ def validate_labels(name: str, value, *, length: int | None = None, length_of: s
     if length is not None and len(labels) != length:
         raise LabkitError(f"`{name}` doit avoir {length} étiquettes (une par ligne de `{length_of}`), reçu {len(labels)}.")
     return labels.astype(np.int64)
+
+
+def validate_file(name: str, value) -> Path:
+    """Vérifie que ``value`` est le chemin (texte ou ``Path``) d'un fichier existant ; le renvoie en ``Path``.
+
+    >>> validate_file("path", __file__).name
+    'validation.py'
+    """
+    if not isinstance(value, (str, Path)):
+        raise LabkitError(f"`{name}` doit être un chemin de fichier, reçu {type(value).__name__}.")
+    path = Path(value)
+    if not path.is_file():
+        raise LabkitError(f"`{name}` : fichier introuvable : {path}")
+    return path

@@ -40,11 +40,6 @@ LINE_DIFFICULTY = 0.35
 LINE_IMAGE_SIZE = 64
 
 
-def _french(text: str) -> str:
-    """Un seuil affiché à la française (virgule décimale)."""
-    return text.replace(".", ",")
-
-
 @dataclass(frozen=True)
 class LineBudget:
     """Le budget de déploiement du poste d'inspection, jugé sur les images de la ligne.
@@ -65,6 +60,8 @@ class LineBudget:
         """Le budget en tableau pandas (critère, limite), pour l'afficher."""
         import pandas as pd
 
+        from ..report.model import format_number
+
         return pd.DataFrame(
             {
                 "critère": [
@@ -74,9 +71,9 @@ class LineBudget:
                     "taille du fichier (ko)",
                 ],
                 "limite": [
-                    _french(f"≥ {self.min_accuracy:.2f}"),
-                    _french(f"≥ {self.min_class_recall:.2f}"),
-                    _french(f"≤ {self.max_latency_ratio:.2f}"),
+                    f"≥ {format_number(self.min_accuracy, 2)}",
+                    f"≥ {format_number(self.min_class_recall, 2)}",
+                    f"≤ {format_number(self.max_latency_ratio, 2)}",
                     f"≤ {self.max_size_kb:.0f}",
                 ],
             }

@@ -71,11 +71,6 @@ def pretrained_weights() -> dict[str, np.ndarray]:
     return arrays
 
 
-def _stats() -> tuple[float, float]:
-    stats = manifest()["normalization"]
-    return float(stats["mean"]), float(stats["std"])
-
-
 def pretraining_stats() -> tuple[float, float]:
     """``(moyenne, écart-type)`` des pixels des images du pré-entraînement.
 
@@ -83,7 +78,8 @@ def pretraining_stats() -> tuple[float, float]:
     >>> 0 < mean < 1 and 0 < std < 1
     True
     """
-    return _stats()
+    stats = manifest()["normalization"]
+    return float(stats["mean"]), float(stats["std"])
 
 
 # --------------------------------------------------------------------------- PyTorch

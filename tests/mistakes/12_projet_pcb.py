@@ -39,13 +39,8 @@ export_classifier(ensemble, DELIVERABLE, name="pcb-ligne", version="1.1.0", mean
                   std=config["normalization"][1], input_size=config["input_size"])
 '''
 
-# Erreur classique : une taille « mesurée » à la main en kio (1 024 octets) au lieu de ko (1 000 octets).
-SIZE_IN_KIB = '''import dataclasses
-
-before = budget_measurements(baseline_budget, data=LINE_CHECK, artifact=baseline_path)
-after = budget_measurements(deployed_budget, data=LINE_CHECK, artifact=DELIVERABLE)
-after["taille du fichier"] = dataclasses.replace(after["taille du fichier"], value=DELIVERABLE.stat().st_size / 1024)
-report = ImprovementReport(
+# Un rapport rédigé à la hâte, le même dans les deux copies ci-dessous : seules ses mesures « après » changent.
+_HASTY_REPORT = '''report = ImprovementReport(
     title=f"Rapport : modèle {artifact_fingerprint(DELIVERABLE)}",
     author="Un étudiant pressé",
     problems=[Problem("La version actuelle ne tient pas le budget", [before["précision sur la ligne"]])],
@@ -56,6 +51,14 @@ report = ImprovementReport(
 )
 report_paths = {fmt: render_report(report, fmt, DELIVERABLES / f"rapport.{fmt}") for fmt in ("md", "html", "pdf")}
 '''
+
+# Erreur classique : une taille « mesurée » à la main en kio (1 024 octets) au lieu de ko (1 000 octets).
+SIZE_IN_KIB = '''import dataclasses
+
+before = budget_measurements(baseline_budget, data=LINE_CHECK, artifact=baseline_path)
+after = budget_measurements(deployed_budget, data=LINE_CHECK, artifact=DELIVERABLE)
+after["taille du fichier"] = dataclasses.replace(after["taille du fichier"], value=DELIVERABLE.stat().st_size / 1024)
+''' + _HASTY_REPORT
 
 #: Erreurs classiques : {cellule de réponse: code fautif} ou {cellule: (code, cellules de tests perdues)}.
 MISTAKES = {
@@ -91,17 +94,7 @@ shutil.copyfile(baseline_path, DELIVERABLE)
 # Raccourci : un rapport qui décrit un autre artefact que le modèle livré (le modèle fp32), sous l'empreinte du livré.
 REPORT_OF_ANOTHER_ARTIFACT = '''before = budget_measurements(baseline_budget, data=LINE_CHECK, artifact=baseline_path)
 after = budget_measurements(fp32_budget, data=LINE_CHECK, artifact=fp32_path)
-report = ImprovementReport(
-    title=f"Rapport : modèle {artifact_fingerprint(DELIVERABLE)}",
-    author="Un étudiant pressé",
-    problems=[Problem("La version actuelle ne tient pas le budget", [before["précision sur la ligne"]])],
-    solutions=[Solution("Transfert", "Le modèle du projet.", [Comparison(before[q], after[q]) for q in after])],
-    comparison_rows=[Comparison(before[q], after[q]) for q in after],
-    conclusion="Le modèle livré tient le budget.",
-    recommendations=["Le livrer."],
-)
-report_paths = {fmt: render_report(report, fmt, DELIVERABLES / f"rapport.{fmt}") for fmt in ("md", "html", "pdf")}
-'''
+''' + _HASTY_REPORT
 
 #: Raccourcis : obtenir les points sans faire le travail (modèle trivial, fichier renommé, rapport d'un autre artefact).
 SHORTCUTS = {
